@@ -1,0 +1,36 @@
+//! `learning-rules`: the lecture's experiments from the command line.
+//!
+//! A thin shell over the `learning-rules` crate: argument parsing, a progress bar and files.
+
+mod train_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Lecture 24, Gradient Descent Learning Rule: train the MNIST network under three update rules"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the lecture's network under one learning rule and print the lecture's log.
+    Train(train_cmd::TrainArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Train(args) => train_cmd::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! MNIST (and Fashion-MNIST) from local IDX files, loaded once into memory.
+//!
+//! The lecture scales pixels to [0, 1] and does nothing else (no mean/std normalisation), so
+//! that is all [`Mnist::load`] does. Nothing is downloaded: the files ship in the repository's
+//! `data/` folder, so a fresh clone works offline.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Side of an MNIST image in pixels.
+pub const IMAGE_SIDE: usize = 28;
+/// Pixels per image: the network's input width.
+pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+/// Number of classes (digits 0–9, or ten kinds of clothing).
+pub const CLASSES: usize = 10;
+
+const IMAGES_MAGIC: u32 = 2051;
+const LABELS_MAGIC: u32 = 2049;
+
+const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
+const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
+const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
+const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+
+/// Which IDX-format dataset to read. Both have 60,000 training and 10,000 test images.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dataset {
+    /// Handwritten digits, the lecture's dataset.
+    #[default]
+    Mnist,
+    /// Zalando's clothing images in MNIST's format: the same network finds it harder.
+    FashionMnist,
+}
+
+impl Dataset {
+    /// The name used on the command line and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "mnist",
+            Dataset::FashionMnist => "fashion-mnist",
+        }
+    }
+
+    /// What each label means, for plots and reports.
+    pub fn class_names(self) -> [&'static str; CLASSES] {
+        match self {
+            Dataset::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            Dataset::FashionMnist => [
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ],
+        }
+    }
+
+    /// The environment variable that overrides where the files are looked for.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "MNIST_DIR",
+            Dataset::FashionMnist => "FASHION_MNIST_DIR",
+        }
+    }
+
+    fn repo_folder(self) -> &'static str {
+        self.name()
+    }
+
+    /// Where a package manager puts the files (Debian's `dataset-fashion-mnist`).
+    fn system_folders(self) -> &'static [&'static str] {
+        match self {
+            Dataset::Mnist => &[],
+            Dataset::FashionMnist => &["/usr/share/datasets/fashion-mnist"],
+        }
+    }
+
+    fn install_hint(self) -> String {
+        match self {
+            Dataset::Mnist => format!(
+                "The repository ships them in data/mnist/: run from inside the repository, or set {} to a folder holding the four IDX files.",
+                self.env_var()
+            ),
+            Dataset::FashionMnist => format!(
+                "Install them with `sudo apt-get install dataset-fashion-mnist` (they go to /usr/share/datasets/fashion-mnist), put them in data/fashion-mnist/, or set {} to their folder.",
+                self.env_var()
+            ),
+        }
+    }
+
+    /// SHA-256 of the published, uncompressed files (so the check does not depend on how they
+    /// were gzipped).
+    fn published_sha256(self, stem: &str) -> Option<&'static str> {
+        let table: [(&str, &str); 4] = match self {
+            Dataset::Mnist => [
+                (
+                    TRAIN_IMAGES,
+                    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                ),
+                (
+                    TRAIN_LABELS,
+                    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                ),
+                (
+                    TEST_IMAGES,
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                ),
+                (
+                    TEST_LABELS,
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                ),
+            ],
+            Dataset::FashionMnist => [
+                (
+                    TRAIN_IMAGES,
+                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                ),
+                (
+                    TRAIN_LABELS,
+                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                ),
+                (
+                    TEST_IMAGES,
+                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                ),
+                (
+                    TEST_LABELS,
+                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                ),
+            ],
+        };
+        table.iter().find(|(s, _)| *s == stem).map(|(_, h)| *h)
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dataset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "mnist" => Ok(Dataset::Mnist),
+            "fashion-mnist" | "fashion" => Ok(Dataset::FashionMnist),
+            other => Err(Error::InvalidConfig(format!(
+                "unknown dataset `{other}`: use `mnist` or `fashion-mnist`"
+            ))),
+        }
+    }
+}
+
+/// Images and labels of one split, held in memory so that batches are plain slices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    /// Row-major `len × 784` pixels scaled to [0, 1].
+    pub images: Vec<f32>,
+    /// One label 0–9 per image.
+    pub labels: Vec<u8>,
+}
+
+impl Split {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when the split holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The 784 pixels of image `i`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        &self.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
+    }
+
+    /// The first `n` images, in order: the lecture's "first N samples".
+    pub fn first(&self, n: usize) -> Result<Split> {
+        if n == 0 || n > self.len() {
+            return Err(Error::InvalidConfig(format!(
+                "cannot take the first {n} samples of a split of {}: use 1 to {}",
+                self.len(),
+                self.len()
+            )));
+        }
+        Ok(Split {
+            images: self.images[..n * IMAGE_PIXELS].to_vec(),
+            labels: self.labels[..n].to_vec(),
+        })
+    }
+}
+
+/// A whole dataset: 60,000 training and 10,000 test images for the standard files.
+#[derive(Clone, Debug)]
+pub struct Mnist {
+    /// Which dataset this is.
+    pub dataset: Dataset,
+    /// The folder the files were read from.
+    pub dir: PathBuf,
+    /// Training images, in file order.
+    pub train: Split,
+    /// Test images, used only to measure accuracy.
+    pub test: Split,
+}
+
+impl Mnist {
+    /// MNIST from the repository's `data/mnist/` (or `$MNIST_DIR`), checksums verified.
+    pub fn load() -> Result<Mnist> {
+        Mnist::load_dataset(Dataset::Mnist)
+    }
+
+    /// `dataset` from wherever [`locate`] finds it, checksums verified.
+    pub fn load_dataset(dataset: Dataset) -> Result<Mnist> {
+        let dir = locate(dataset)?;
+        Mnist::load_dir(dataset, &dir, true)
+    }
+
+    /// The four IDX files of `dir`, plain or gzipped. With `verify_checksums`, a file whose
+    /// content differs from the published one is refused.
+    pub fn load_dir(dataset: Dataset, dir: &Path, verify_checksums: bool) -> Result<Mnist> {
+        let read = |stem: &str| {
+            let path = find_file(dataset, dir, stem)?;
+            let bytes = read_maybe_gz(&path)?;
+            if verify_checksums {
+                verify_sha256(dataset, stem, &path, &bytes)?;
+            }
+            Ok::<_, Error>((path, bytes))
+        };
+        let split = |images: &str, labels: &str| {
+            let (image_path, image_bytes) = read(images)?;
+            let (label_path, label_bytes) = read(labels)?;
+            let images = parse_images(&image_bytes, &image_path)?;
+            let labels = parse_labels(&label_bytes, &label_path)?;
+            if images.len() != labels.len() * IMAGE_PIXELS {
+                return Err(Error::corrupt(
+                    &label_path,
+                    format!(
+                        "it holds {} labels but {} holds {} images",
+                        labels.len(),
+                        image_path.display(),
+                        images.len() / IMAGE_PIXELS
+                    ),
+                ));
+            }
+            Ok::<_, Error>(Split { images, labels })
+        };
+        // Train and test are independent: decode them on two threads.
+        let (train, test) = std::thread::scope(|s| {
+            let test = s.spawn(|| split(TEST_IMAGES, TEST_LABELS));
+            let train = split(TRAIN_IMAGES, TRAIN_LABELS);
+            (train, test.join().expect("test-set loader thread panicked"))
+        });
+        Ok(Mnist {
+            dataset,
+            dir: dir.to_path_buf(),
+            train: train?,
+            test: test?,
+        })
+    }
+}
+
+/// The folder holding `dataset`'s files, found the same way from the repository root, from
+/// `notebooks/` or from anywhere else: `$MNIST_DIR` (or `$FASHION_MNIST_DIR`) if set, else the
+/// first `data/<name>/` in the current folder or its parents, else the repository this crate
+/// was built from, else a system folder (Debian's Fashion-MNIST package).
+pub fn locate(dataset: Dataset) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(dataset.env_var()) {
+        // An explicit choice is never second-guessed: report its missing file, if any.
+        let dir = PathBuf::from(dir);
+        find_file(dataset, &dir, TRAIN_IMAGES)?;
+        return Ok(dir);
+    }
+    let mut candidates = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        candidates.extend(
+            cwd.ancestors()
+                .map(|d| d.join("data").join(dataset.repo_folder())),
+        );
+    }
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    candidates.push(built_from.join(dataset.repo_folder()));
+    candidates.extend(dataset.system_folders().iter().map(PathBuf::from));
+    candidates
+        .into_iter()
+        .find(|dir| find_file(dataset, dir, TRAIN_IMAGES).is_ok())
+        .ok_or_else(|| Error::MissingFile {
+            path: PathBuf::from(format!("data/{}/{TRAIN_IMAGES}.gz", dataset.repo_folder())),
+            stem: TRAIN_IMAGES.to_string(),
+            dir: PathBuf::from(format!(
+                "data/{}/ of the current folder and its parents",
+                dataset.repo_folder()
+            )),
+            hint: dataset.install_hint(),
+        })
+}
+
+fn find_file(dataset: Dataset, dir: &Path, stem: &str) -> Result<PathBuf> {
+    [format!("{stem}.gz"), stem.to_string()]
+        .into_iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| Error::MissingFile {
+            path: dir.join(format!("{stem}.gz")),
+            stem: stem.to_string(),
+            dir: dir.to_path_buf(),
+            hint: dataset.install_hint(),
+        })
+}
+
+/// The file's bytes, gunzipped when the name ends in `.gz`.
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if path.extension().is_none_or(|ext| ext != "gz") {
+        return Ok(raw);
+    }
+    let mut bytes = Vec::with_capacity(raw.len() * 5);
+    flate2::read::GzDecoder::new(raw.as_slice())
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "the gzip stream ends early (an interrupted copy or download?)".to_string()
+            } else {
+                format!("it is not a valid gzip file ({e})")
+            };
+            Error::corrupt(path, why)
+        })?;
+    Ok(bytes)
+}
+
+fn verify_sha256(dataset: Dataset, stem: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+    let Some(expected) = dataset.published_sha256(stem) else {
+        return Ok(());
+    };
+    let found = format!("{:x}", Sha256::digest(bytes));
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::ChecksumMismatch {
+            path: path.to_path_buf(),
+            expected: expected.to_string(),
+            found,
+        })
+    }
+}
+
+/// Reads the big-endian IDX header: magic, then one `u32` per dimension.
+fn parse_header(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<Vec<usize>> {
+    let word = |i: usize| -> Option<u32> {
+        bytes
+            .get(4 * i..4 * i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let found = word(0).ok_or_else(|| {
+        Error::corrupt(
+            path,
+            format!("{} bytes is too short for an IDX header", bytes.len()),
+        )
+    })?;
+    if found != magic {
+        return Err(Error::corrupt(
+            path,
+            format!("magic number {found} is not {magic}, the IDX magic of {what} files"),
+        ));
+    }
+    let ndim = (magic & 0xff) as usize;
+    let dims: Option<Vec<usize>> = (1..=ndim).map(|i| word(i).map(|d| d as usize)).collect();
+    let dims = dims.ok_or_else(|| Error::corrupt(path, "the IDX header is cut short"))?;
+    let expected_len = 4 * (ndim + 1) + dims.iter().product::<usize>();
+    if bytes.len() != expected_len {
+        let how = if bytes.len() < expected_len {
+            "truncated"
+        } else {
+            "too long"
+        };
+        return Err(Error::corrupt(
+            path,
+            format!(
+                "it is {how}: the header announces {dims:?} ({expected_len} bytes in all) but the file has {} bytes",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(dims)
+}
+
+/// Pixels of an IDX image file (`magic 2051`, `n × 28 × 28` bytes), scaled to [0, 1].
+pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
+    let dims = parse_header(bytes, path, IMAGES_MAGIC, "image")?;
+    if dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
+        return Err(Error::corrupt(
+            path,
+            format!("images are {}×{}, not 28×28", dims[1], dims[2]),
+        ));
+    }
+    Ok(bytes[16..].iter().map(|&p| f32::from(p) / 255.0).collect())
+}
+
+/// Labels of an IDX label file (`magic 2049`), each 0–9.
+pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+    parse_header(bytes, path, LABELS_MAGIC, "label")?;
+    let labels = &bytes[8..];
+    if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
+        return Err(Error::corrupt(
+            path,
+            format!("label {i} is {}, outside 0–9", labels[i]),
+        ));
+    }
+    Ok(labels.to_vec())
+}

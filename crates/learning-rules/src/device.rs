@@ -1,0 +1,98 @@
+//! Where the tensors live: the CPU (burn-flex) unless the GPU is asked for.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::Device;
+
+use crate::error::{Error, Result};
+
+/// A device a run can be asked to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceKind {
+    /// burn-flex: pure Rust, SIMD and threads, nothing to install.
+    #[default]
+    Cpu,
+    /// burn-cuda on the first GPU; needs the crate's `cuda` feature and an NVIDIA driver.
+    Cuda,
+}
+
+impl DeviceKind {
+    /// The device named by `BURN_DEVICE`, or the CPU when it is unset.
+    pub fn from_env() -> Result<DeviceKind> {
+        match std::env::var("BURN_DEVICE") {
+            Ok(name) if !name.is_empty() => name.parse(),
+            _ => Ok(DeviceKind::Cpu),
+        }
+    }
+
+    /// `Some(kind)` as is, `None` from the environment.
+    pub fn resolve(choice: Option<DeviceKind>) -> Result<DeviceKind> {
+        choice.map_or_else(DeviceKind::from_env, Ok)
+    }
+
+    /// The burn device, with autodiff enabled, or an error saying why there is none.
+    pub fn burn_device(self) -> Result<Device> {
+        match self {
+            DeviceKind::Cpu => Ok(Device::flex().autodiff()),
+            DeviceKind::Cuda => cuda_device(),
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Device> {
+    // cubecl panics when no driver or NVRTC can be loaded: turn that into an error now,
+    // rather than at the first tensor operation inside a training loop.
+    std::panic::catch_unwind(|| {
+        let device = Device::cuda(0);
+        let probe = burn::tensor::Tensor::<1>::ones([1], &device);
+        let _ = probe.into_data();
+        device.autodiff()
+    })
+    .map_err(|panic| Error::Device {
+        name: "cuda".into(),
+        reason: format!(
+            "no usable NVIDIA GPU ({}). Use the CPU: drop `--device cuda` / unset BURN_DEVICE.",
+            panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("the CUDA runtime failed to start")
+        ),
+    })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Device> {
+    Err(Error::Device {
+        name: "cuda".into(),
+        reason: "this build has no GPU support. Rebuild with `--features cuda` on a machine with \
+                 an NVIDIA driver and network access (see README), or use the CPU."
+            .into(),
+    })
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Cuda => "cuda",
+        })
+    }
+}
+
+impl FromStr for DeviceKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" | "flex" => Ok(DeviceKind::Cpu),
+            "cuda" | "gpu" => Ok(DeviceKind::Cuda),
+            other => Err(Error::Device {
+                name: other.into(),
+                reason: "use `cpu` (the default) or `cuda`".into(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! One error type for everything a notebook cell can get wrong.
+//!
+//! Every public function returns [`Result`]: a panic inside an evcxr cell would lose the
+//! student's variables, an error only prints its message.
+
+use std::path::PathBuf;
+
+/// What went wrong, worded so that the message alone tells the student what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A data file is not where the loader looked.
+    #[error(
+        "data file not found: {path}\n  looked for `{stem}` or `{stem}.gz` in {dir}.\n  {hint}"
+    )]
+    MissingFile {
+        path: PathBuf,
+        stem: String,
+        dir: PathBuf,
+        hint: String,
+    },
+
+    /// A data file exists but cannot be read at all.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A data file was read but its content is not a valid IDX file of the expected kind.
+    #[error(
+        "{path} is corrupt: {problem}.\n  Restore it from a fresh clone of the repository (data/README.md lists the checksums)."
+    )]
+    CorruptFile { path: PathBuf, problem: String },
+
+    /// A standard data file parsed fine but is not the published file.
+    #[error(
+        "{path} is not the published file: its SHA-256 is {found}, expected {expected}.\n  Restore it from a fresh clone of the repository, or load it with `verify_checksums: false` if you changed it on purpose."
+    )]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    /// A hyper-parameter that cannot work (batch size 0, learning rate ≤ 0, …).
+    #[error("invalid setting: {0}")]
+    InvalidConfig(String),
+
+    /// The loss became NaN or infinite: the weights are lost, training stopped.
+    #[error(
+        "training diverged at epoch {epoch}, update {update}: the loss became {loss}.\n  The learning rate {learning_rate} is too large for this rule; try {suggestion} or smaller."
+    )]
+    Diverged {
+        epoch: usize,
+        update: usize,
+        loss: f32,
+        learning_rate: f64,
+        suggestion: f64,
+    },
+
+    /// The requested device is not available in this build or on this machine.
+    #[error("device `{name}` is not available: {reason}")]
+    Device { name: String, reason: String },
+
+    /// Writing a result file (history, figure) failed.
+    #[error("cannot write {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+
+    /// The tensor library reported a failure (reading a tensor back, for example).
+    #[error("tensor operation failed: {0}")]
+    Tensor(String),
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+        Error::CorruptFile {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+
+    pub(crate) fn write(path: impl Into<PathBuf>, reason: impl ToString) -> Self {
+        Error::Write {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

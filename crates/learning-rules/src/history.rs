@@ -1,0 +1,146 @@
+//! What a run measured, epoch by epoch and update by update, and its CSV/JSON export.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::config::{LearningRule, TrainingConfig};
+use crate::error::{Error, Result};
+
+/// One epoch's figures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochRecord {
+    /// 1-based, as the lecture prints it.
+    pub epoch: usize,
+    /// Mean of the losses the epoch computed, as the lecture averages them (per minibatch for
+    /// 24a/24b, per sample for 24c), each taken before its own update.
+    pub train_loss: f64,
+    /// Percentage of the test images classified correctly after the epoch.
+    pub test_accuracy: f64,
+    /// Training seconds of this epoch, evaluation excluded.
+    pub seconds: f64,
+    /// Seconds spent measuring test accuracy.
+    pub eval_seconds: f64,
+    /// Updates made since the start of the run.
+    pub updates: usize,
+    /// Training samples this epoch went through (fewer than the set if a time budget ran out).
+    pub samples: usize,
+}
+
+impl EpochRecord {
+    /// The lecture's two log lines: `At Epoch N: Loss = x , Acc = y` and
+    /// `Epoch completed in Xm Ys` (training and evaluation, as the lecture times it).
+    pub fn log_lines(&self) -> String {
+        let total = self.seconds + self.eval_seconds;
+        format!(
+            "At Epoch {}: Loss = {:.6} , Acc = {:.2}%\nEpoch completed in {}m {:.1}s",
+            self.epoch,
+            self.train_loss,
+            self.test_accuracy,
+            (total / 60.0).floor(),
+            total % 60.0
+        )
+    }
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct History {
+    /// The settings of the run.
+    pub config: TrainingConfig,
+    /// `mnist` or `fashion-mnist`.
+    pub dataset: String,
+    /// Number of training samples used.
+    pub train_samples: usize,
+    /// Which implementation trained (`burn` or `fused`) on which device.
+    pub engine: String,
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// The loss of every update, in order (24b/24c's jittery curve); for the per-epoch rule,
+    /// one value per epoch.
+    pub update_losses: Vec<f32>,
+}
+
+impl History {
+    /// The rule that was trained.
+    pub fn rule(&self) -> LearningRule {
+        self.config.rule
+    }
+
+    /// The last epoch's test accuracy in percent, `None` before the first epoch.
+    pub fn final_accuracy(&self) -> Option<f64> {
+        self.epochs.last().map(|e| e.test_accuracy)
+    }
+
+    /// Training seconds of all epochs, evaluation excluded.
+    pub fn training_seconds(&self) -> f64 {
+        self.epochs.iter().map(|e| e.seconds).sum()
+    }
+
+    /// Updates made in the whole run.
+    pub fn updates(&self) -> usize {
+        self.epochs.last().map_or(0, |e| e.updates)
+    }
+
+    /// The epoch table as CSV: `epoch,train_loss,test_accuracy,seconds,eval_seconds,updates,samples`.
+    pub fn epochs_csv(&self) -> String {
+        let mut csv =
+            String::from("epoch,train_loss,test_accuracy,seconds,eval_seconds,updates,samples\n");
+        for e in &self.epochs {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{}",
+                e.epoch,
+                e.train_loss,
+                e.test_accuracy,
+                e.seconds,
+                e.eval_seconds,
+                e.updates,
+                e.samples
+            );
+        }
+        csv
+    }
+
+    /// Every update's loss as CSV: `update,loss`.
+    pub fn update_losses_csv(&self) -> String {
+        let mut csv = String::from("update,loss\n");
+        for (i, loss) in self.update_losses.iter().enumerate() {
+            let _ = writeln!(csv, "{},{loss}", i + 1);
+        }
+        csv
+    }
+
+    /// The whole history as pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::write("<history JSON>", e))
+    }
+
+    /// Reads a history written by [`History::save`].
+    pub fn from_json(json: &str) -> Result<History> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::InvalidConfig(format!("not a history JSON file: {e}")))
+    }
+
+    /// Writes `<stem>.csv` (epochs), `<stem>-updates.csv` and `<stem>.json` into `dir`
+    /// (created if needed), with `stem` the rule's name; returns the three paths.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+        let stem = self.rule().name();
+        let files = [
+            (dir.join(format!("{stem}.csv")), self.epochs_csv()),
+            (
+                dir.join(format!("{stem}-updates.csv")),
+                self.update_losses_csv(),
+            ),
+            (dir.join(format!("{stem}.json")), self.to_json()?),
+        ];
+        files
+            .into_iter()
+            .map(|(path, text)| {
+                std::fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+                Ok(path)
+            })
+            .collect()
+    }
+}

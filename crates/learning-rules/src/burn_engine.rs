@@ -129,3 +129,33 @@ fn labels_tensor(labels: &[u8], device: &Device) -> Tensor<1, Int> {
     let values: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
     Tensor::from_data(TensorData::new(values, [labels.len()]), device)
 }
+
+#[cfg(test)]
+impl BurnEngine {
+    /// The pending gradient as plain numbers (for comparing against the fused engine).
+    pub(crate) fn take_pending(&mut self) -> Weights {
+        use crate::model::LayerWeights;
+        let mut grads = self.pending.grads();
+        let network = self.network();
+        let mut read = |l: &burn::nn::Linear| {
+            let [inputs, outputs] = l.weight.dims();
+            let w: Tensor<2> = grads.remove(l.weight.id).expect("weight gradient");
+            let b: Tensor<1> = grads
+                .remove(l.bias.as_ref().expect("bias").id)
+                .expect("bias gradient");
+            LayerWeights {
+                inputs,
+                outputs,
+                weight: w.into_data().try_to_vec().expect("f32 gradient"),
+                bias: b.into_data().try_to_vec().expect("f32 gradient"),
+            }
+        };
+        Weights {
+            layers: [
+                read(&network.features.hidden1),
+                read(&network.features.hidden2),
+                read(&network.classifier),
+            ],
+        }
+    }
+}

@@ -21,7 +21,7 @@ const EVAL_CHUNK: usize = 1000;
 pub(crate) struct FusedEngine<'a> {
     weights: Weights,
     /// Pending gradient (per-epoch rule), same layout as `weights`.
-    pending: Option<Weights>,
+    pub(crate) pending: Option<Weights>,
     train: &'a Split,
     /// Activations and their gradients for the current batch, reused across updates.
     scratch: Scratch,

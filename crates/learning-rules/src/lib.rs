@@ -27,6 +27,9 @@ pub mod train;
 mod burn_engine;
 mod fused;
 
+#[cfg(test)]
+mod engine_tests;
+
 pub use config::{Engine, LearningRule, TrainingConfig};
 pub use data::{Dataset, Mnist, Split};
 pub use device::DeviceKind;

@@ -1,0 +1,119 @@
+//! The two engines against each other and against the definition of the per-epoch gradient.
+
+use crate::burn_engine::BurnEngine;
+use crate::data::{Mnist, Split};
+use crate::device::DeviceKind;
+use crate::fused::FusedEngine;
+use crate::model::Weights;
+use crate::train::GradientEngine;
+
+fn small_set(n: usize) -> Split {
+    Mnist::load()
+        .expect("data/mnist")
+        .train
+        .first(n)
+        .expect("n samples")
+}
+
+/// max |a - b| / max |b| over every parameter: the gradient's relative error.
+fn relative_error(a: &Weights, b: &Weights) -> f32 {
+    let flat = |w: &Weights| -> Vec<f32> {
+        w.layers
+            .iter()
+            .flat_map(|l| l.weight.iter().chain(&l.bias).copied())
+            .collect()
+    };
+    let (a, b) = (flat(a), flat(b));
+    let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(scale > 0.0, "gradient is all zeros");
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+        / scale
+}
+
+fn burn_engine(train: &Split) -> BurnEngine {
+    let device = DeviceKind::Cpu.burn_device().expect("cpu");
+    BurnEngine::new(&Weights::init(7), train, device).expect("engine")
+}
+
+/// The gradient of the mean loss over all of `train`, from one backward pass.
+fn full_gradient(train: &Split) -> Weights {
+    let all: Vec<u32> = (0..train.len() as u32).collect();
+    let mut engine = burn_engine(train);
+    engine.accumulate(&all, 1.0).expect("backward");
+    engine.take_pending()
+}
+
+/// Per-epoch rule: chunk gradients scaled by chunk/n and summed, as `train` does.
+fn chunked_gradient(engine: &mut impl GradientEngine, n: usize, chunk: usize) -> f64 {
+    let order: Vec<u32> = (0..n as u32).collect();
+    let mut loss = 0.0;
+    for batch in order.chunks(chunk) {
+        let l = engine
+            .accumulate(batch, batch.len() as f32 / n as f32)
+            .expect("backward");
+        loss += f64::from(l) * batch.len() as f64 / n as f64;
+    }
+    loss
+}
+
+#[test]
+fn burn_accumulated_gradient_equals_full_set_gradient() {
+    let train = small_set(1000);
+    let mut engine = burn_engine(&train);
+    chunked_gradient(&mut engine, train.len(), 100);
+    let error = relative_error(&engine.take_pending(), &full_gradient(&train));
+    assert!(error <= 1e-4, "relative error {error}");
+}
+
+#[test]
+fn fused_accumulated_gradient_equals_full_set_gradient() {
+    // 1050 samples: ten chunks of 100 and one of 50, so the chunk weights matter.
+    let train = small_set(1050);
+    let mut engine = FusedEngine::new(Weights::init(7), &train);
+    chunked_gradient(&mut engine, train.len(), 100);
+    let fused = engine.pending.take().expect("a pending gradient");
+    let error = relative_error(&fused, &full_gradient(&train));
+    assert!(error <= 1e-4, "relative error {error}");
+}
+
+#[test]
+fn engines_report_the_same_mean_loss() {
+    let train = small_set(1000);
+    let mut burn = burn_engine(&train);
+    let mut fused = FusedEngine::new(Weights::init(7), &train);
+    let (a, b) = (
+        chunked_gradient(&mut burn, 1000, 100),
+        chunked_gradient(&mut fused, 1000, 100),
+    );
+    // An untrained network on 10 classes has a loss near ln 10.
+    assert!((a - 10f64.ln()).abs() < 0.2, "loss {a}");
+    assert!((a - b).abs() / a < 1e-5, "burn {a} vs fused {b}");
+}
+
+#[test]
+fn fused_per_sample_step_equals_burn_step() {
+    let train = small_set(200);
+    let mut burn = burn_engine(&train);
+    let mut fused = FusedEngine::new(Weights::init(7), &train);
+    for i in 0..200u32 {
+        let (a, b) = (
+            burn.step(&[i], 0.01).unwrap(),
+            fused.step(&[i], 0.01).unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+            "update {i}: loss {a} vs {b}"
+        );
+    }
+    let diff = fused
+        .weights()
+        .unwrap()
+        .max_relative_difference(&burn.weights().unwrap());
+    assert!(
+        diff <= 1e-4,
+        "weights differ by {diff} after 200 per-sample updates"
+    );
+}

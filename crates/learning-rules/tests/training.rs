@@ -1,0 +1,325 @@
+//! The training loop through the public API, on subsets of the real MNIST.
+
+use std::sync::OnceLock;
+
+use learning_rules::{Engine, Error, LearningRule, Mnist, TrainingConfig, train};
+
+fn mnist() -> &'static Mnist {
+    static DATA: OnceLock<Mnist> = OnceLock::new();
+    DATA.get_or_init(|| Mnist::load().expect("data/mnist"))
+}
+
+/// `rule` with the lecture's settings on the first `n` samples, quiet.
+fn config(rule: LearningRule, n: usize, epochs: usize) -> TrainingConfig {
+    TrainingConfig {
+        epochs,
+        train_samples: Some(n),
+        print_log: false,
+        ..TrainingConfig::lecture(rule)
+    }
+}
+
+fn invalid(config: TrainingConfig) -> String {
+    match train(mnist(), &config) {
+        Err(e @ Error::InvalidConfig(_)) => e.to_string(),
+        other => panic!("expected an invalid-setting error, got {other:?}"),
+    }
+}
+
+#[test]
+fn lecture_defaults() {
+    let a = TrainingConfig::per_epoch();
+    let b = TrainingConfig::per_minibatch();
+    let c = TrainingConfig::per_sample();
+    assert_eq!(
+        (a.epochs, a.learning_rate, a.batch_size, a.shuffle),
+        (10, 0.1, 100, false)
+    );
+    assert_eq!(
+        (b.epochs, b.learning_rate, b.batch_size, b.shuffle),
+        (10, 0.1, 100, true)
+    );
+    assert_eq!(
+        (c.epochs, c.learning_rate, c.batch_size, c.shuffle),
+        (10, 0.01, 1, false)
+    );
+}
+
+#[test]
+fn per_epoch_rule_updates_once_per_epoch() {
+    let run = train(mnist(), &config(LearningRule::PerEpoch, 1000, 3)).unwrap();
+    let updates: Vec<usize> = run.history.epochs.iter().map(|e| e.updates).collect();
+    assert_eq!(updates, [1, 2, 3]);
+    assert_eq!(run.history.update_losses.len(), 3);
+}
+
+#[test]
+fn minibatch_rule_updates_once_per_batch_including_a_short_last_one() {
+    let run = train(mnist(), &config(LearningRule::PerMinibatch, 1050, 2)).unwrap();
+    let updates: Vec<usize> = run.history.epochs.iter().map(|e| e.updates).collect();
+    assert_eq!(updates, [11, 22]);
+    assert_eq!(run.history.update_losses.len(), 22);
+}
+
+#[test]
+fn per_sample_rule_updates_once_per_sample() {
+    let run = train(mnist(), &config(LearningRule::PerSample, 700, 2)).unwrap();
+    assert_eq!(run.history.epochs[1].updates, 1400);
+    assert_eq!(run.history.epochs[1].samples, 700);
+    assert_eq!(run.history.update_losses.len(), 1400);
+}
+
+#[test]
+fn per_epoch_loss_is_the_mean_over_the_set() {
+    // Before the first update the loss is that of the initial weights: about ln 10.
+    let run = train(mnist(), &config(LearningRule::PerEpoch, 2000, 1)).unwrap();
+    let loss = run.history.epochs[0].train_loss;
+    assert!((loss - 10f64.ln()).abs() < 0.1, "loss {loss}");
+}
+
+#[test]
+fn huge_learning_rate_stops_with_a_divergence_error() {
+    let config = TrainingConfig {
+        learning_rate: 1e9,
+        ..config(LearningRule::PerMinibatch, 2000, 3)
+    };
+    match train(mnist(), &config) {
+        Err(
+            e @ Error::Diverged {
+                epoch,
+                update,
+                learning_rate,
+                ..
+            },
+        ) => {
+            assert_eq!(epoch, 1);
+            assert!((1..=20).contains(&update), "diverged at update {update}");
+            assert_eq!(learning_rate, 1e9);
+            let text = e.to_string();
+            assert!(
+                text.contains(&format!("epoch 1, update {update}")),
+                "{text}"
+            );
+            assert!(text.contains("try 100000000 or smaller"), "{text}");
+        }
+        other => panic!("expected divergence, got {other:?}"),
+    }
+}
+
+#[test]
+fn divergence_is_caught_by_the_burn_engine_too() {
+    let config = TrainingConfig {
+        learning_rate: 1e9,
+        engine: Engine::Burn,
+        ..config(LearningRule::PerMinibatch, 2000, 1)
+    };
+    assert!(matches!(
+        train(mnist(), &config),
+        Err(Error::Diverged { epoch: 1, .. })
+    ));
+}
+
+#[test]
+fn bad_settings_are_refused_with_what_to_use() {
+    let base = config(LearningRule::PerMinibatch, 1000, 1);
+    let e = invalid(TrainingConfig {
+        batch_size: 0,
+        ..base.clone()
+    });
+    assert!(
+        e.contains("batch size 0 must be between 1 and the number of training samples (1000)"),
+        "{e}"
+    );
+    let e = invalid(TrainingConfig {
+        batch_size: 1001,
+        ..base.clone()
+    });
+    assert!(e.contains("batch size 1001"), "{e}");
+    let e = invalid(TrainingConfig {
+        epochs: 0,
+        ..base.clone()
+    });
+    assert!(e.contains("epochs is 0"), "{e}");
+    let e = invalid(TrainingConfig {
+        learning_rate: 0.0,
+        ..base.clone()
+    });
+    assert!(
+        e.contains("learning rate 0 must be a positive number (the lecture uses 0.1)"),
+        "{e}"
+    );
+    let e = invalid(TrainingConfig {
+        learning_rate: -0.5,
+        ..base.clone()
+    });
+    assert!(e.contains("learning rate -0.5"), "{e}");
+    let e = invalid(TrainingConfig {
+        learning_rate: f64::NAN,
+        ..base.clone()
+    });
+    assert!(e.contains("learning rate NaN"), "{e}");
+    let e = invalid(TrainingConfig {
+        train_samples: Some(70_000),
+        ..base.clone()
+    });
+    assert!(e.contains("use 1 to 60000"), "{e}");
+    let e = invalid(TrainingConfig {
+        batch_size: 5,
+        ..config(LearningRule::PerSample, 100, 1)
+    });
+    assert!(e.contains("use the minibatch rule"), "{e}");
+    let e = invalid(TrainingConfig {
+        time_budget_seconds: Some(0.0),
+        ..base
+    });
+    assert!(e.contains("time budget"), "{e}");
+}
+
+#[test]
+fn same_seed_same_history_other_seed_other_history() {
+    let run = |seed| {
+        train(
+            mnist(),
+            &TrainingConfig {
+                seed,
+                ..config(LearningRule::PerMinibatch, 3000, 2)
+            },
+        )
+        .unwrap()
+    };
+    let (a, b, c) = (run(5), run(5), run(6));
+    assert_eq!(a.weights, b.weights);
+    assert_eq!(a.history.update_losses, b.history.update_losses);
+    let figures = |r: &learning_rules::Run| -> Vec<(f64, f64)> {
+        r.history
+            .epochs
+            .iter()
+            .map(|e| (e.train_loss, e.test_accuracy))
+            .collect()
+    };
+    assert_eq!(figures(&a), figures(&b));
+    assert_ne!(a.history.update_losses, c.history.update_losses);
+}
+
+#[test]
+fn shuffling_changes_the_order_not_the_update_count() {
+    let base = config(LearningRule::PerMinibatch, 1000, 1);
+    let shuffled = train(
+        mnist(),
+        &TrainingConfig {
+            shuffle: true,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+    let ordered = train(
+        mnist(),
+        &TrainingConfig {
+            shuffle: false,
+            ..base
+        },
+    )
+    .unwrap();
+    assert_eq!(shuffled.history.updates(), ordered.history.updates());
+    assert_ne!(
+        shuffled.history.update_losses,
+        ordered.history.update_losses
+    );
+}
+
+/// The specialised CPU path must give what burn gives: same seed, same weights.
+#[test]
+fn fused_engine_matches_burn_for_every_rule() {
+    for (rule, n, epochs) in [
+        (LearningRule::PerEpoch, 2000, 3),
+        (LearningRule::PerMinibatch, 2000, 2),
+        (LearningRule::PerSample, 300, 1),
+    ] {
+        let run = |engine| {
+            train(
+                mnist(),
+                &TrainingConfig {
+                    engine,
+                    ..config(rule, n, epochs)
+                },
+            )
+            .unwrap()
+        };
+        let (burn, fused) = (run(Engine::Burn), run(Engine::Fused));
+        assert!(
+            burn.history.engine.starts_with("burn"),
+            "{}",
+            burn.history.engine
+        );
+        assert!(
+            fused.history.engine.starts_with("fused"),
+            "{}",
+            fused.history.engine
+        );
+        let diff = fused.weights.max_relative_difference(&burn.weights);
+        assert!(diff <= 1e-4, "{rule}: weights differ by {diff}");
+        for (a, b) in burn.history.epochs.iter().zip(&fused.history.epochs) {
+            assert!(
+                (a.train_loss - b.train_loss).abs() < 1e-4,
+                "{rule}: {a:?} vs {b:?}"
+            );
+            assert!(
+                (a.test_accuracy - b.test_accuracy).abs() <= 0.05,
+                "{rule}: {a:?} vs {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn time_budget_stops_mid_epoch_and_records_it() {
+    let config = TrainingConfig {
+        time_budget_seconds: Some(0.05),
+        engine: Engine::Burn,
+        ..config(LearningRule::PerSample, 60_000, 5)
+    };
+    let run = train(mnist(), &config).unwrap();
+    assert_eq!(run.history.epochs.len(), 1);
+    let epoch = &run.history.epochs[0];
+    assert!(epoch.samples < 60_000 && epoch.samples > 0, "{epoch:?}");
+    assert_eq!(epoch.updates, epoch.samples);
+}
+
+#[test]
+fn history_exports_csv_and_json() {
+    let run = train(mnist(), &config(LearningRule::PerMinibatch, 500, 2)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = run.history.save(dir.path()).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into())
+        .collect();
+    assert_eq!(
+        names,
+        ["minibatch.csv", "minibatch-updates.csv", "minibatch.json"]
+    );
+    let csv = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,train_loss,test_accuracy,seconds,eval_seconds,updates,samples"
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(lines[2].starts_with("2,"), "{}", lines[2]);
+    assert!(lines[2].ends_with(",10,500"), "{}", lines[2]);
+    let updates = std::fs::read_to_string(&files[1]).unwrap();
+    assert_eq!(updates.lines().count(), 1 + 10);
+    let json = std::fs::read_to_string(&files[2]).unwrap();
+    let back = learning_rules::History::from_json(&json).unwrap();
+    assert_eq!(back, run.history);
+}
+
+#[test]
+fn log_lines_follow_the_lecture() {
+    let run = train(mnist(), &config(LearningRule::PerMinibatch, 500, 1)).unwrap();
+    let log = run.history.epochs[0].log_lines();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[0].starts_with("At Epoch 1: Loss = "), "{log}");
+    assert!(lines[0].contains(" , Acc = "), "{log}");
+    assert!(lines[1].starts_with("Epoch completed in 0m "), "{log}");
+}

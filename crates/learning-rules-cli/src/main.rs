@@ -2,6 +2,7 @@
 //!
 //! A thin shell over the `learning-rules` crate: argument parsing, a progress bar and files.
 
+mod memory;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};

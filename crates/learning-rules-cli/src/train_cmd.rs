@@ -112,6 +112,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let run = run?;
     let files = run.history.save(&args.out)?;
     println!("engine: {}", run.history.engine);
+    if let Some(mb) = crate::memory::peak_rss_mb() {
+        println!("peak resident memory: {mb:.0} MB");
+    }
     for f in files {
         println!("wrote {}", f.display());
     }

@@ -1,0 +1,127 @@
+//! The `learning-rules` binary as a student runs it.
+
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_learning-rules"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn train_prints_the_lecture_log_and_writes_the_history() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let o = cli(&[
+        "train",
+        "--rule",
+        "minibatch",
+        "--epochs",
+        "2",
+        "--limit",
+        "2000",
+        "--out",
+        dir,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "Lecture 24b (minibatch): 2 epochs, lr 0.1, batch size 100, 2000 training samples"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("At Epoch 1: Loss = "), "{text}");
+    assert!(text.contains("At Epoch 2: Loss = "), "{text}");
+    assert_eq!(text.matches("Epoch completed in ").count(), 2, "{text}");
+    for name in ["minibatch.csv", "minibatch-updates.csv", "minibatch.json"] {
+        assert!(out.path().join(name).is_file(), "{name} missing");
+    }
+    let csv = std::fs::read_to_string(out.path().join("minibatch.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+}
+
+/// The per-epoch rule through burn, which keeps one minibatch graph alive at a time: memory
+/// stays flat instead of holding 600 graphs as the lecture's code does.
+#[test]
+fn per_epoch_rule_memory_stays_flat() {
+    let out = tempfile::tempdir().unwrap();
+    let o = cli(&[
+        "train",
+        "--rule",
+        "per-epoch",
+        "--epochs",
+        "1",
+        "--engine",
+        "burn",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mb: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("peak resident memory: "))
+        .and_then(|l| l.trim_end_matches(" MB").parse().ok())
+        .unwrap_or_else(|| panic!("no memory line in {text}"));
+    assert!(mb < 600.0, "peak resident memory {mb} MB");
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message_not_a_panic() {
+    let o = cli(&["train", "--rule", "minibatch", "--batch-size", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("error: invalid setting: batch size 0"), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+
+    let o = cli(&["train", "--rule", "sideways"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown learning rule `sideways`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn missing_data_names_the_file_and_the_fix() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_learning-rules"))
+        .args(["train", "--rule", "minibatch"])
+        .env("MNIST_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("data file not found"), "{e}");
+    assert!(e.contains("train-images-idx3-ubyte"), "{e}");
+    assert!(e.contains("MNIST_DIR"), "{e}");
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn gpu_without_the_cuda_feature_is_a_clear_error() {
+    let o = cli(&[
+        "train",
+        "--rule",
+        "minibatch",
+        "--device",
+        "cuda",
+        "--limit",
+        "100",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("device `cuda` is not available"), "{e}");
+    assert!(e.contains("--features cuda"), "{e}");
+}

@@ -2,6 +2,7 @@
 //!
 //! A thin shell over the `learning-rules` crate: argument parsing, a progress bar and files.
 
+mod bench_cmd;
 mod memory;
 mod train_cmd;
 
@@ -21,11 +22,19 @@ struct Cli {
 enum Command {
     /// Train the lecture's network under one learning rule and print the lecture's log.
     Train(train_cmd::TrainArgs),
+    /// Time each rule's training on the real MNIST (median of several runs) and report memory.
+    Bench(bench_cmd::BenchArgs),
+}
+
+/// Parses an argument with the library's own `FromStr`, so its error message is the one shown.
+fn parse<T: std::str::FromStr<Err = learning_rules::Error>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: learning_rules::Error| e.to_string())
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use learning_rules::{
 #[derive(Args)]
 pub struct TrainArgs {
     /// When to update: per-epoch (24a), minibatch (24b) or per-sample (24c).
-    #[arg(long, value_parser = parse::<LearningRule>)]
+    #[arg(long, value_parser = crate::parse::<LearningRule>)]
     rule: LearningRule,
     /// Passes over the training set [default: 10].
     #[arg(long)]
@@ -33,13 +33,13 @@ pub struct TrainArgs {
     #[arg(long)]
     shuffle: Option<bool>,
     /// mnist or fashion-mnist.
-    #[arg(long, default_value = "mnist", value_parser = parse::<Dataset>)]
+    #[arg(long, default_value = "mnist", value_parser = crate::parse::<Dataset>)]
     dataset: Dataset,
     /// cpu or cuda [default: $BURN_DEVICE, else cpu].
-    #[arg(long, value_parser = parse::<DeviceKind>)]
+    #[arg(long, value_parser = crate::parse::<DeviceKind>)]
     device: Option<DeviceKind>,
     /// auto (fused on the CPU), burn or fused.
-    #[arg(long, default_value = "auto", value_parser = parse::<Engine>)]
+    #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
     engine: Engine,
     /// Stop after this many seconds of training.
     #[arg(long)]
@@ -47,10 +47,6 @@ pub struct TrainArgs {
     /// Folder for the history files (CSV and JSON).
     #[arg(long, default_value = "output")]
     out: PathBuf,
-}
-
-fn parse<T: std::str::FromStr<Err = learning_rules::Error>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: learning_rules::Error| e.to_string())
 }
 
 impl TrainArgs {
@@ -110,7 +106,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
     });
     bar.finish_and_clear();
     let run = run?;
-    let files = run.history.save(&args.out)?;
+    let mut files = run.history.save(&args.out)?;
+    files.extend(
+        run.history
+            .save_figures(args.out.join(config.rule.name()))?,
+    );
     println!("engine: {}", run.history.engine);
     if let Some(mb) = crate::memory::peak_rss_mb() {
         println!("peak resident memory: {mb:.0} MB");

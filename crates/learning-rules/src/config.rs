@@ -118,6 +118,10 @@ pub struct TrainingConfig {
     /// Stop (after evaluating) once this many seconds of training have passed, even in the
     /// middle of an epoch: the kernel cannot be interrupted, so long cells need a budget.
     pub time_budget_seconds: Option<f64>,
+    /// Test-accuracy measurements per epoch (at least 1, at the epoch's end). More give the
+    /// accuracy-against-time curves their resolution; their cost is not counted as training
+    /// time. The per-epoch rule changes the weights only at the epoch's end, so it measures once.
+    pub evaluations_per_epoch: usize,
     /// Print the lecture's log (`At Epoch N: …`, `Epoch completed in …`) as epochs end.
     pub print_log: bool,
     /// Where the tensors live; `None` reads `BURN_DEVICE` (`cpu` or `cuda`) and defaults to
@@ -146,6 +150,7 @@ impl TrainingConfig {
             seed: 0,
             train_samples: None,
             time_budget_seconds: None,
+            evaluations_per_epoch: 1,
             print_log: true,
             device: None,
             engine: Engine::Auto,
@@ -206,6 +211,9 @@ impl TrainingConfig {
                 "batch size {} must be between 1 and the number of training samples ({n})",
                 self.batch_size
             ));
+        }
+        if self.evaluations_per_epoch == 0 {
+            return fail("evaluations_per_epoch is 0: measure at least once per epoch (1)".into());
         }
         if let Some(budget) = self.time_budget_seconds
             && !(budget > 0.0)

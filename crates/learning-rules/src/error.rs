@@ -67,6 +67,10 @@ pub enum Error {
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 
+    /// A chart could not be drawn or encoded.
+    #[error("cannot draw the chart: {0}")]
+    Plot(String),
+
     /// The tensor library reported a failure (reading a tensor back, for example).
     #[error("tensor operation failed: {0}")]
     Tensor(String),

@@ -42,6 +42,20 @@ impl EpochRecord {
     }
 }
 
+/// A test-accuracy measurement, taken at the end of every epoch and, with
+/// `evaluations_per_epoch > 1`, within epochs too.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// Epochs done, fractional within an epoch (2.5: half-way through the third).
+    pub epochs: f64,
+    /// Updates made so far.
+    pub updates: usize,
+    /// Training seconds so far, evaluation excluded.
+    pub seconds: f64,
+    /// Percentage of the test images classified correctly at this point.
+    pub test_accuracy: f64,
+}
+
 /// Everything a run measured.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
@@ -55,6 +69,8 @@ pub struct History {
     pub engine: String,
     /// One record per epoch.
     pub epochs: Vec<EpochRecord>,
+    /// Every test-accuracy measurement, in order; the last of each epoch is that epoch's.
+    pub checkpoints: Vec<Checkpoint>,
     /// The loss of every update, in order (24b/24c's jittery curve); for the per-epoch rule,
     /// one value per epoch.
     pub update_losses: Vec<f32>,
@@ -71,14 +87,69 @@ impl History {
         self.epochs.last().map(|e| e.test_accuracy)
     }
 
+    /// The epoch with the highest test accuracy (the earliest of ties): where a run that
+    /// starts to overfit turns.
+    pub fn best_epoch(&self) -> Option<&EpochRecord> {
+        self.epochs
+            .iter()
+            .fold(None, |best: Option<&EpochRecord>, e| match best {
+                Some(b) if b.test_accuracy >= e.test_accuracy => Some(b),
+                _ => Some(e),
+            })
+    }
+
     /// Training seconds of all epochs, evaluation excluded.
     pub fn training_seconds(&self) -> f64 {
         self.epochs.iter().map(|e| e.seconds).sum()
     }
 
+    /// The first measurement at or above `accuracy` percent: how long and how many updates
+    /// the run needed to get there. `None` if it never did.
+    pub fn first_reaching(&self, accuracy: f64) -> Option<&Checkpoint> {
+        self.checkpoints
+            .iter()
+            .find(|c| c.test_accuracy >= accuracy)
+    }
+
     /// Updates made in the whole run.
     pub fn updates(&self) -> usize {
         self.epochs.last().map_or(0, |e| e.updates)
+    }
+
+    /// The epoch table as the notebooks print it, with the run's totals: the trade-off between
+    /// updates, seconds and accuracy in one place.
+    pub fn summary(&self) -> String {
+        let mut table = format!(
+            "{} ({}), {} training samples, {}\n",
+            self.rule().lecture_part(),
+            self.rule(),
+            self.train_samples,
+            self.engine
+        );
+        table.push_str("epoch   train loss   test acc   train s   updates\n");
+        for e in &self.epochs {
+            let _ = writeln!(
+                table,
+                "{:>5}   {:>10.4}   {:>7.2}%   {:>7.2}   {:>7}",
+                e.epoch, e.train_loss, e.test_accuracy, e.seconds, e.updates
+            );
+        }
+        let seconds = self.training_seconds();
+        let _ = write!(
+            table,
+            "{} updates in {:.1} s of training ({:.0} updates/s)",
+            self.updates(),
+            seconds,
+            self.updates() as f64 / seconds.max(1e-9)
+        );
+        if let Some(best) = self.best_epoch() {
+            let _ = write!(
+                table,
+                "; best test accuracy {:.2}% at epoch {}",
+                best.test_accuracy, best.epoch
+            );
+        }
+        table
     }
 
     /// The epoch table as CSV: `epoch,train_loss,test_accuracy,seconds,eval_seconds,updates,samples`.

@@ -15,6 +15,7 @@
 //! - [`model`]: the network ([`Network`], in burn) and its [`Weights`] as plain numbers.
 //! - [`config`]: [`TrainingConfig`] with the lecture's values, [`LearningRule`].
 //! - [`train()`]: the one loop behind all three rules; [`History`] is what it measured.
+//! - [`plot`]: charts of a history, shown inline in notebooks, saved as PNG or SVG.
 
 pub mod config;
 pub mod data;
@@ -22,6 +23,7 @@ pub mod device;
 pub mod error;
 pub mod history;
 pub mod model;
+pub mod plot;
 pub mod train;
 
 mod burn_engine;
@@ -34,6 +36,7 @@ pub use config::{Engine, LearningRule, TrainingConfig};
 pub use data::{Dataset, Mnist, Split};
 pub use device::DeviceKind;
 pub use error::{Error, Result};
-pub use history::{EpochRecord, History};
+pub use history::{Checkpoint, EpochRecord, History};
 pub use model::{Network, Weights};
+pub use plot::Figure;
 pub use train::{Progress, Run, train, train_with_progress};

@@ -13,7 +13,7 @@ use crate::data::{Mnist, Split};
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::fused::FusedEngine;
-use crate::history::{EpochRecord, History};
+use crate::history::{Checkpoint, EpochRecord, History};
 use crate::model::Weights;
 
 /// How gradients are computed and applied: burn's autodiff, or the fused CPU path.
@@ -109,6 +109,7 @@ pub fn train_with_progress(
         train_samples: train_set.len(),
         engine: String::new(),
         epochs: Vec::new(),
+        checkpoints: Vec::new(),
         update_losses: Vec::new(),
     };
     if use_fused {
@@ -132,6 +133,12 @@ fn run_epochs(
     history.engine = engine.describe();
     let n = train_set.len();
     let batch_size = config.effective_batch_size();
+    let batches_per_epoch = n.div_ceil(batch_size);
+    // Batches between two accuracy measurements within an epoch (none for the per-epoch rule).
+    let evaluate_every = match config.rule {
+        LearningRule::PerEpoch => usize::MAX,
+        _ => batches_per_epoch.div_ceil(config.evaluations_per_epoch),
+    };
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut shuffler = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ 0x5eed_5eed_5eed_5eed);
     let mut updates = 0;
@@ -143,6 +150,7 @@ fn run_epochs(
             order.shuffle(&mut shuffler);
         }
         let start = Instant::now();
+        let mut evaluating = 0.0; // seconds of this epoch spent on mid-epoch measurements
         let mut loss_sum = 0.0f64; // the lecture's: one term per batch
         let mut sample_loss_sum = 0.0f64; // one term per sample, for the per-epoch mean
         let mut batches = 0usize;
@@ -172,7 +180,7 @@ fn run_epochs(
                 samples_total: n,
                 loss,
             });
-            let elapsed = trained_seconds + start.elapsed().as_secs_f64();
+            let elapsed = trained_seconds + start.elapsed().as_secs_f64() - evaluating;
             if config.print_log && last_notice.elapsed().as_secs() >= 15 {
                 println!(
                     "  epoch {epoch}: {samples}/{n} samples, {elapsed:.0} s of training so far"
@@ -188,6 +196,16 @@ fn run_epochs(
                 out_of_time = samples < n;
                 break;
             }
+            if batches % evaluate_every == 0 && samples < n {
+                let eval_start = Instant::now();
+                history.checkpoints.push(Checkpoint {
+                    epochs: (epoch - 1) as f64 + samples as f64 / n as f64,
+                    updates,
+                    seconds: elapsed,
+                    test_accuracy: engine.accuracy(test_set)?,
+                });
+                evaluating += eval_start.elapsed().as_secs_f64();
+            }
         }
         let mean_loss = if config.rule == LearningRule::PerEpoch {
             // Weighted by chunk size: exactly the mean loss over all samples.
@@ -200,7 +218,7 @@ fn run_epochs(
         } else {
             loss_sum / batches as f64
         };
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds = start.elapsed().as_secs_f64() - evaluating;
         trained_seconds += seconds;
         let eval_start = Instant::now();
         let test_accuracy = engine.accuracy(test_set)?;
@@ -209,10 +227,16 @@ fn run_epochs(
             train_loss: mean_loss,
             test_accuracy,
             seconds,
-            eval_seconds: eval_start.elapsed().as_secs_f64(),
+            eval_seconds: evaluating + eval_start.elapsed().as_secs_f64(),
             updates,
             samples,
         };
+        history.checkpoints.push(Checkpoint {
+            epochs: (epoch - 1) as f64 + samples as f64 / n as f64,
+            updates,
+            seconds: trained_seconds,
+            test_accuracy,
+        });
         if config.print_log {
             println!("{}", record.log_lines());
             if out_of_time {

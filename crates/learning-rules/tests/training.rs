@@ -323,3 +323,41 @@ fn log_lines_follow_the_lecture() {
     assert!(lines[0].contains(" , Acc = "), "{log}");
     assert!(lines[1].starts_with("Epoch completed in 0m "), "{log}");
 }
+
+#[test]
+fn evaluations_within_epochs_are_checkpointed() {
+    let run = train(
+        mnist(),
+        &TrainingConfig {
+            evaluations_per_epoch: 7,
+            ..config(LearningRule::PerSample, 700, 2)
+        },
+    )
+    .unwrap();
+    let h = &run.history;
+    let updates: Vec<usize> = h.checkpoints.iter().map(|c| c.updates).collect();
+    let expected: Vec<usize> = (1..=14).map(|k| k * 100).collect();
+    assert_eq!(updates, expected);
+    assert!(
+        h.checkpoints
+            .windows(2)
+            .all(|w| w[0].seconds <= w[1].seconds)
+    );
+    assert_eq!(h.checkpoints[6].test_accuracy, h.epochs[0].test_accuracy);
+    assert_eq!(h.checkpoints[13].epochs, 2.0);
+    assert_eq!(h.checkpoints[2].epochs, 3.0 / 7.0);
+    let reached = h.first_reaching(50.0).expect("50 % within 1400 updates");
+    assert!(reached.test_accuracy >= 50.0 && reached.updates <= 1400);
+    assert!(h.first_reaching(100.1).is_none());
+
+    // The per-epoch rule changes the weights only at the epoch's end: one measurement each.
+    let run = train(
+        mnist(),
+        &TrainingConfig {
+            evaluations_per_epoch: 7,
+            ..config(LearningRule::PerEpoch, 700, 2)
+        },
+    )
+    .unwrap();
+    assert_eq!(run.history.checkpoints.len(), 2);
+}

@@ -4,10 +4,12 @@
 //! update the per-operation overhead, not the arithmetic, sets the pace (≈ 850 µs per update).
 //! Here a per-sample update is a few passes over the weight rows it actually touches: an MNIST
 //! image is ~80 % zero pixels and a ReLU layer ~50 % zeros, so only their rows are read or
-//! written. Batches go through `gemm`, with the update written straight into the weights.
+//! written. Batches go through `gemm` for the dense layers, with the update written straight into
+//! the weights; the first layer, the biggest, works from the batch's non-zero pixels only.
 //! Same mathematics as [`crate::burn_engine`] — tests check both give the same weights.
 
 use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
 
 use crate::data::{CLASSES, IMAGE_PIXELS, Split};
 use crate::error::Result;
@@ -31,6 +33,9 @@ pub(crate) struct FusedEngine<'a> {
 #[derive(Default)]
 struct Scratch {
     x: Vec<f32>,
+    /// The batch's non-zero pixels, by image and by pixel.
+    by_image: Sparse,
+    by_pixel: Sparse,
     h1: Vec<f32>,
     h2: Vec<f32>,
     z: Vec<f32>,
@@ -58,7 +63,9 @@ impl<'a> FusedEngine<'a> {
         for &i in batch {
             s.x.extend_from_slice(self.train.image(i as usize));
         }
-        forward(&self.weights, &s.x, b, &mut s.h1, &mut s.h2, &mut s.z);
+        let x = std::mem::take(&mut s.x);
+        forward(&self.weights, &x, b, s, self.simd);
+        s.x = x;
         // dZ = (softmax(Z) - onehot(y)) / b: the gradient of the batch's mean cross-entropy.
         let mut loss = 0.0f64;
         for (row, &i) in s.z.chunks_exact_mut(CLASSES).zip(batch) {
@@ -81,7 +88,12 @@ impl<'a> FusedEngine<'a> {
         let [t1, t2, t3] = &mut target.layers;
         add_outer(t3, &s.h2, &s.z, b, coef);
         add_outer(t2, &s.h1, &s.dh2, b, coef);
-        add_outer(t1, &s.x, &s.dh1, b, coef);
+        // W1 += coef · xᵀ·dH1, row by row over the pixels that are non-zero somewhere in the batch.
+        s.by_pixel.transpose_of(&s.by_image, IMAGE_PIXELS);
+        gather_axpy(&mut t1.weight, &s.by_pixel, &s.dh1, H1, coef, self.simd);
+        for row in s.dh1.chunks_exact(H1) {
+            axpy(&mut t1.bias, coef, row);
+        }
         (loss / b as f64) as f32
     }
 }
@@ -123,14 +135,7 @@ impl GradientEngine for FusedEngine<'_> {
         for start in (0..test.len()).step_by(EVAL_CHUNK) {
             let end = (start + EVAL_CHUNK).min(test.len());
             let x = &test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS];
-            forward(
-                &self.weights,
-                x,
-                end - start,
-                &mut s.h1,
-                &mut s.h2,
-                &mut s.z,
-            );
+            forward(&self.weights, x, end - start, s, self.simd);
             correct +=
                 s.z.chunks_exact(CLASSES)
                     .zip(&test.labels[start..end])
@@ -163,18 +168,142 @@ fn zeros_like(w: &Weights) -> Weights {
     z
 }
 
-/// `b` rows of `x` through the network: post-ReLU `h1`, `h2` and the logits `z`.
-fn forward(
-    w: &Weights,
-    x: &[f32],
-    b: usize,
-    h1: &mut Vec<f32>,
-    h2: &mut Vec<f32>,
-    z: &mut Vec<f32>,
+/// `b` rows of `x` through the network: post-ReLU `h1`, `h2` and the logits `z` in `s`; the
+/// batch's non-zero pixels are left in `s.by_image`.
+fn forward(w: &Weights, x: &[f32], b: usize, s: &mut Scratch, simd: Simd) {
+    let l1 = &w.layers[0];
+    s.by_image.from_dense(x, IMAGE_PIXELS);
+    s.h1.clear();
+    for _ in 0..b {
+        s.h1.extend_from_slice(&l1.bias);
+    }
+    gather_axpy(&mut s.h1, &s.by_image, &l1.weight, H1, 1.0, simd);
+    s.h1.iter_mut().for_each(|v| *v = v.max(0.0));
+    linear(&w.layers[1], &s.h1, b, &mut s.h2, true);
+    linear(&w.layers[2], &s.h2, b, &mut s.z, false);
+}
+
+/// A sparse matrix by rows: row `r`'s non-zeros are `index[start[r]..start[r+1]]` (their
+/// columns) and the matching `value`s.
+#[derive(Default)]
+struct Sparse {
+    start: Vec<usize>,
+    index: Vec<u32>,
+    value: Vec<f32>,
+}
+
+impl Sparse {
+    /// The non-zeros of a dense row-major matrix with `cols` columns.
+    fn from_dense(&mut self, dense: &[f32], cols: usize) {
+        self.start.clear();
+        self.index.clear();
+        self.value.clear();
+        self.start.push(0);
+        for row in dense.chunks_exact(cols) {
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    self.index.push(j as u32);
+                    self.value.push(v);
+                }
+            }
+            self.start.push(self.index.len());
+        }
+    }
+
+    /// The transpose of `other`, whose rows have `cols` columns (a counting sort).
+    fn transpose_of(&mut self, other: &Sparse, cols: usize) {
+        self.start.clear();
+        self.start.resize(cols + 1, 0);
+        for &j in &other.index {
+            self.start[j as usize + 1] += 1;
+        }
+        for j in 0..cols {
+            self.start[j + 1] += self.start[j];
+        }
+        let mut next = self.start[..cols].to_vec();
+        self.index.resize(other.index.len(), 0);
+        self.value.resize(other.value.len(), 0.0);
+        for r in 0..other.start.len() - 1 {
+            for k in other.start[r]..other.start[r + 1] {
+                let j = other.index[k] as usize;
+                self.index[next[j]] = r as u32;
+                self.value[next[j]] = other.value[k];
+                next[j] += 1;
+            }
+        }
+    }
+
+    fn row(&self, r: usize) -> (&[u32], &[f32]) {
+        let range = self.start[r]..self.start[r + 1];
+        (&self.index[range.clone()], &self.value[range])
+    }
+}
+
+/// `out[r, :] += scale · Σ_k value_k · src[index_k, :]` over the non-zeros of row `r` of `a`:
+/// a sparse-times-dense product, `out` and `src` both `width` wide. Each core takes a share of
+/// the rows.
+fn gather_axpy(out: &mut [f32], a: &Sparse, src: &[f32], width: usize, scale: f32, simd: Simd) {
+    let rows = out.len() / width;
+    let per_task = rows.div_ceil(rayon::current_num_threads()).max(1);
+    out.par_chunks_mut(width * per_task)
+        .enumerate()
+        .for_each(|(t, dst)| simd.gather_axpy_rows(dst, a, t * per_task, src, width, scale));
+}
+
+/// Rows `first..` of [`gather_axpy`]. Columns go in blocks of 64, the outer loop, so that the
+/// block of `src` every row reads stays in cache; within a block the 64 sums are held in
+/// registers while each non-zero adds its source row.
+#[inline(always)]
+fn gather_axpy_rows_body<const FMA: bool>(
+    dst: &mut [f32],
+    a: &Sparse,
+    first: usize,
+    src: &[f32],
+    width: usize,
+    scale: f32,
 ) {
-    linear(&w.layers[0], x, b, h1, true);
-    linear(&w.layers[1], h1, b, h2, true);
-    linear(&w.layers[2], h2, b, z, false);
+    let mut col = 0;
+    while col < width {
+        let block = if col + 64 <= width {
+            64
+        } else if col + 16 <= width {
+            16
+        } else {
+            1
+        };
+        for (r, row) in dst.chunks_exact_mut(width).enumerate() {
+            let (index, value) = a.row(first + r);
+            let out = &mut row[col..col + block];
+            match block {
+                64 => gather_block::<64, FMA>(out, index, value, src, width, col, scale),
+                16 => gather_block::<16, FMA>(out, index, value, src, width, col, scale),
+                _ => gather_block::<1, FMA>(out, index, value, src, width, col, scale),
+            }
+        }
+        col += block;
+    }
+}
+
+#[inline(always)]
+fn gather_block<const W: usize, const FMA: bool>(
+    dst: &mut [f32],
+    index: &[u32],
+    value: &[f32],
+    src: &[f32],
+    width: usize,
+    col: usize,
+    scale: f32,
+) {
+    let mut acc = [0.0f32; W];
+    for (&i, &v) in index.iter().zip(value) {
+        let row = &src[i as usize * width + col..][..W];
+        for k in 0..W {
+            acc[k] = multiply_add::<FMA>(v, row[k], acc[k]);
+        }
+    }
+    for k in 0..W {
+        dst[k] += scale * acc[k];
+    }
 }
 
 /// `out = x·W + bias`, optionally through ReLU; `x` is `b × inputs`.
@@ -453,6 +582,60 @@ impl Simd {
             Simd::Baseline => sample_step_body(w, x, label, lr),
         }
     }
+}
+
+/// `a·b + c`, as one fused instruction where the CPU has it (Rust never fuses on its own, and
+/// without the instruction `mul_add` is a slow library call).
+#[inline(always)]
+fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+impl Simd {
+    fn gather_axpy_rows(
+        self,
+        dst: &mut [f32],
+        a: &Sparse,
+        first: usize,
+        src: &[f32],
+        width: usize,
+        scale: f32,
+    ) {
+        match self {
+            // SAFETY: `detect` checked that the CPU has these instructions.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { gather_axpy_rows_avx512(dst, a, first, src, width, scale) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { gather_axpy_rows_avx2(dst, a, first, src, width, scale) },
+            Simd::Baseline => gather_axpy_rows_body::<false>(dst, a, first, src, width, scale),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn gather_axpy_rows_avx512(
+    dst: &mut [f32],
+    a: &Sparse,
+    first: usize,
+    src: &[f32],
+    width: usize,
+    scale: f32,
+) {
+    gather_axpy_rows_body::<true>(dst, a, first, src, width, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn gather_axpy_rows_avx2(
+    dst: &mut [f32],
+    a: &Sparse,
+    first: usize,
+    src: &[f32],
+    width: usize,
+    scale: f32,
+) {
+    gather_axpy_rows_body::<true>(dst, a, first, src, width, scale)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -3,6 +3,7 @@
 //! A thin shell over the `learning-rules` crate: argument parsing, a progress bar and files.
 
 mod bench_cmd;
+mod compare_cmd;
 mod memory;
 mod train_cmd;
 
@@ -24,6 +25,8 @@ enum Command {
     Train(train_cmd::TrainArgs),
     /// Time each rule's training on the real MNIST (median of several runs) and report memory.
     Bench(bench_cmd::BenchArgs),
+    /// Race the three rules (accuracy against seconds, updates, epochs) and sweep the batch size.
+    Compare(compare_cmd::CompareArgs),
 }
 
 /// Parses an argument with the library's own `FromStr`, so its error message is the one shown.
@@ -35,6 +38,7 @@ fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
+        Command::Compare(args) => compare_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

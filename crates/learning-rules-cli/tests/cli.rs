@@ -125,3 +125,80 @@ fn gpu_without_the_cuda_feature_is_a_clear_error() {
     assert!(e.contains("device `cuda` is not available"), "{e}");
     assert!(e.contains("--features cuda"), "{e}");
 }
+
+#[test]
+fn compare_writes_charts_and_tables() {
+    let out = tempfile::tempdir().unwrap();
+    let o = cli(&[
+        "compare",
+        "--epochs",
+        "1",
+        "--limit",
+        "1000",
+        "--sweep-epochs",
+        "1",
+        "--sweep-seconds",
+        "0.2",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("| rule | to 90% | to 95% | to 96% |"),
+        "{text}"
+    );
+    assert!(text.contains("| batch size | rule | lr |"), "{text}");
+    for name in [
+        "accuracy-vs-seconds.png",
+        "accuracy-vs-updates.svg",
+        "accuracy-vs-epochs.png",
+        "rules.csv",
+        "rules.md",
+        "batch-size-sweep.png",
+        "batch-size-sweep.csv",
+    ] {
+        assert!(out.path().join(name).is_file(), "{name} missing");
+    }
+}
+
+#[test]
+fn bench_writes_the_json_keys_the_issue_asks_for() {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("bench.json");
+    let o = cli(&[
+        "bench",
+        "--runs",
+        "1",
+        "--rules",
+        "minibatch,per-sample",
+        "--sample-subset",
+        "500",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<std::collections::BTreeMap<String, serde_json::Value>> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "peak_rss_mb",
+                "rule",
+                "seconds_per_60k",
+                "updates_per_second"
+            ]
+        );
+        assert!(row["seconds_per_60k"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(rows[1]["rule"], "per-sample");
+    // 60,000 updates per 60,000 samples.
+    let (s, u) = (
+        rows[1]["seconds_per_60k"].as_f64().unwrap(),
+        rows[1]["updates_per_second"].as_f64().unwrap(),
+    );
+    assert!((s * u - 60_000.0).abs() < 1.0, "{s} s × {u}/s");
+}

@@ -16,7 +16,9 @@
 //! - [`config`]: [`TrainingConfig`] with the lecture's values, [`LearningRule`].
 //! - [`train()`]: the one loop behind all three rules; [`History`] is what it measured.
 //! - [`plot`]: charts of a history, shown inline in notebooks, saved as PNG or SVG.
+//! - [`compare`]: the three rules raced on accuracy, updates and seconds; a batch-size sweep.
 
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;
@@ -32,6 +34,9 @@ mod fused;
 #[cfg(test)]
 mod engine_tests;
 
+pub use compare::{
+    Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, compare_rules, sweep_batch_sizes,
+};
 pub use config::{Engine, LearningRule, TrainingConfig};
 pub use data::{Dataset, Mnist, Split};
 pub use device::DeviceKind;

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+pub use plotters::chart::SeriesLabelPosition;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -56,6 +57,7 @@ pub struct Figure {
     markers: Vec<Marker>,
     size: (u32, u32),
     log_x: bool,
+    legend: SeriesLabelPosition,
 }
 
 impl Figure {
@@ -69,6 +71,7 @@ impl Figure {
             markers: Vec::new(),
             size: (800, 500),
             log_x: false,
+            legend: SeriesLabelPosition::UpperRight,
         }
     }
 
@@ -112,6 +115,12 @@ impl Figure {
     /// A logarithmic x axis (batch sizes, update counts).
     pub fn log_x(mut self) -> Figure {
         self.log_x = true;
+        self
+    }
+
+    /// Where the legend goes (upper right unless told): choose a corner the lines leave empty.
+    pub fn legend(mut self, position: SeriesLabelPosition) -> Figure {
+        self.legend = position;
         self
     }
 
@@ -250,6 +259,9 @@ impl Figure {
             && x1 - x0 <= 40.0;
         let x_ticks = if integer_x {
             ((x1 - x0).ceil() as usize + 1).min(12)
+        } else if log_x {
+            // Half-decade steps, so that every power of ten gets a tick; only those are labelled.
+            ((x1 - x0) * 2.0).ceil() as usize + 1
         } else {
             10
         };
@@ -270,7 +282,11 @@ impl Figure {
             .x_labels(x_ticks)
             .x_label_formatter(&|x| {
                 if log_x {
-                    format_number(10f64.powf(*x))
+                    if (x - x.round()).abs() < 1e-9 {
+                        format_number(10f64.powf(x.round()))
+                    } else {
+                        String::new()
+                    }
                 } else if integer_x && x.fract().abs() > 1e-9 {
                     String::new()
                 } else {
@@ -326,7 +342,7 @@ impl Figure {
                 .label_font(font(14.0))
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
-                .position(SeriesLabelPosition::UpperRight)
+                .position(self.legend.clone())
                 .draw()
                 .map_err(plot_error)?;
         }
@@ -407,7 +423,8 @@ pub fn loss_per_epoch(runs: &[&History]) -> Figure {
 
 /// Test accuracy per epoch, one line per run, the best epoch of each marked.
 pub fn accuracy_per_epoch(runs: &[&History]) -> Figure {
-    let mut fig = Figure::new("Test accuracy per epoch", "epoch", "test accuracy (%)");
+    let mut fig = Figure::new("Test accuracy per epoch", "epoch", "test accuracy (%)")
+        .legend(SeriesLabelPosition::LowerRight);
     for (i, h) in runs.iter().enumerate() {
         fig = fig.line(
             &label(h),

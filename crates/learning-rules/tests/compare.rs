@@ -1,0 +1,119 @@
+//! The race between the three rules and the batch-size sweep, on a small subset.
+
+use learning_rules::{
+    ComparisonConfig, LearningRule, Mnist, SweepConfig, compare_rules, sweep_batch_sizes,
+};
+
+#[test]
+fn comparison_reports_time_and_updates_to_each_threshold() {
+    let data = Mnist::load().unwrap();
+    let config = ComparisonConfig {
+        epochs: 2,
+        train_samples: Some(1000),
+        evaluations_per_epoch: 4,
+        thresholds: vec![50.0, 99.9],
+        print_log: false,
+        ..ComparisonConfig::default()
+    };
+    let c = compare_rules(&data, &config).unwrap();
+    let rules: Vec<LearningRule> = c.runs.iter().map(|h| h.rule()).collect();
+    assert_eq!(rules, LearningRule::ALL);
+    // Per-epoch: one measurement per epoch; the others four.
+    let measured: Vec<usize> = c.runs.iter().map(|h| h.checkpoints.len()).collect();
+    assert_eq!(measured, [2, 8, 8]);
+
+    let md = c.table_markdown();
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(
+        lines[0],
+        "| rule | to 50% | to 99.9% | best test acc (%) | best epoch | training s | updates |"
+    );
+    assert_eq!(lines.len(), 5, "{md}");
+    // 2 updates cannot reach 50 %; 2,000 per-sample updates do; nobody reaches 99.9 %.
+    assert!(
+        lines[2].starts_with("| 24a (per-epoch) | not reached | not reached |"),
+        "{md}"
+    );
+    let per_sample = &c.runs[2];
+    let reached = per_sample.first_reaching(50.0).unwrap();
+    assert!(
+        lines[4].contains(&format!(
+            "{:.1} s, {} updates",
+            reached.seconds, reached.updates
+        )),
+        "{md}"
+    );
+    assert!(lines[4].ends_with("| 2000 |"), "{md}");
+
+    let csv = c.table_csv();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(
+        csv.lines()
+            .nth(3)
+            .unwrap()
+            .starts_with("24c (per-sample),\""),
+        "{csv}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = c.save(dir.path()).unwrap();
+    assert_eq!(files.len(), 8);
+    assert!(files.iter().all(|f| f.is_file()));
+    let svg = std::fs::read_to_string(dir.path().join("accuracy-vs-epochs.svg")).unwrap();
+    let best = per_sample.best_epoch().unwrap();
+    assert!(svg.contains(&format!(
+        "best {:.2}% (epoch {})",
+        best.test_accuracy, best.epoch
+    )));
+    assert!(svg.contains("24b (minibatch)"));
+}
+
+#[test]
+fn sweep_spans_per_sample_to_per_epoch() {
+    let data = Mnist::load().unwrap();
+    let sweep = sweep_batch_sizes(
+        &data,
+        &SweepConfig {
+            batch_sizes: vec![1, 10, 1000, 60_000],
+            epochs: 1,
+            seconds: 0.2,
+            train_samples: Some(1000),
+            seed: 0,
+        },
+    )
+    .unwrap();
+    // 1000 and 60,000 both mean "the whole (1,000-sample) set": one point.
+    let got: Vec<(usize, LearningRule, f64, usize)> = sweep
+        .points
+        .iter()
+        .map(|p| {
+            (
+                p.batch_size,
+                p.rule,
+                p.learning_rate,
+                p.updates_after_epochs,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, LearningRule::PerSample, 0.01, 1000),
+            (10, LearningRule::PerMinibatch, 0.1, 100),
+            (1000, LearningRule::PerEpoch, 0.1, 1),
+        ]
+    );
+    assert!(sweep.points[0].accuracy_after_epochs > sweep.points[2].accuracy_after_epochs);
+    assert!(sweep.points.iter().all(|p| p.updates_after_seconds >= 1));
+    let md = sweep.table_markdown();
+    assert!(md.contains("acc after 1 epoch (%)"), "{md}");
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(sweep.save(dir.path()).unwrap().len(), 4);
+
+    let empty = SweepConfig {
+        batch_sizes: vec![],
+        ..SweepConfig::default()
+    };
+    let e = sweep_batch_sizes(&data, &empty).unwrap_err();
+    assert!(e.to_string().contains("at least one batch size"), "{e}");
+}

@@ -25,15 +25,16 @@ pub(crate) struct FusedEngine<'a> {
     /// Pending gradient (per-epoch rule), same layout as `weights`.
     pub(crate) pending: Option<Weights>,
     train: &'a Split,
-    /// Activations and their gradients for the current batch, reused across updates.
-    scratch: Scratch,
+    /// One share of the batch per core, with its activations and gradients, reused across
+    /// updates.
+    parts: Vec<Part>,
     simd: Simd,
 }
 
+/// A share of a batch: its non-zero pixels (by image and by pixel), activations and their
+/// gradients.
 #[derive(Default)]
-struct Scratch {
-    x: Vec<f32>,
-    /// The batch's non-zero pixels, by image and by pixel.
+struct Part {
     by_image: Sparse,
     by_pixel: Sparse,
     h1: Vec<f32>,
@@ -49,52 +50,112 @@ impl<'a> FusedEngine<'a> {
             weights,
             pending: None,
             train,
-            scratch: Scratch::default(),
+            parts: (0..rayon::current_num_threads())
+                .map(|_| Part::default())
+                .collect(),
             simd: Simd::detect(),
         }
     }
 
-    /// Forward and backward over `batch`; the weight gradient times `coef` is added to
-    /// `target` (the weights themselves with `coef = -lr`, or the pending gradient).
+    /// Forward and backward over `batch`; the weight gradient times `coef` is added to the
+    /// weights themselves (`coef = -lr`, `into_weights`) or to the pending gradient.
+    ///
+    /// Two parallel phases, so the cores meet twice per batch rather than once per operation:
+    /// each core takes a share of the batch down to the gradients of its activations, then one
+    /// core updates the first layer while the other updates the two dense ones.
     fn pass(&mut self, batch: &[u32], coef: f32, into_weights: bool) -> f32 {
         let b = batch.len();
-        let s = &mut self.scratch;
-        s.x.clear();
-        for &i in batch {
-            s.x.extend_from_slice(self.train.image(i as usize));
-        }
-        let x = std::mem::take(&mut s.x);
-        forward(&self.weights, &x, b, s, self.simd);
-        s.x = x;
-        // dZ = (softmax(Z) - onehot(y)) / b: the gradient of the batch's mean cross-entropy.
-        let mut loss = 0.0f64;
-        for (row, &i) in s.z.chunks_exact_mut(CLASSES).zip(batch) {
-            let label = usize::from(self.train.labels[i as usize]);
-            loss += f64::from(softmax_grad(row, label, 1.0 / b as f32));
-        }
-        let w = &mut self.weights;
-        // Gradients flowing back use the weights *before* this update.
-        resize(&mut s.dh2, b * H2);
-        matmul_bt(&s.z, &w.layers[2].weight, &mut s.dh2, b, CLASSES, H2);
-        relu_mask(&mut s.dh2, &s.h2);
-        resize(&mut s.dh1, b * H1);
-        matmul_bt(&s.dh2, &w.layers[1].weight, &mut s.dh1, b, H2, H1);
-        relu_mask(&mut s.dh1, &s.h1);
+        let per_part = b.div_ceil(self.parts.len());
+        let parts = &mut self.parts[..b.div_ceil(per_part)];
+        let (w, train, simd) = (&self.weights, self.train, self.simd);
+        let loss: f64 = parts
+            .par_iter_mut()
+            .zip(batch.par_chunks(per_part))
+            .map(|(part, rows)| part.forward_backward(w, train, rows, 1.0 / b as f32, simd))
+            .sum();
         let target = if into_weights {
-            w
+            &mut self.weights
         } else {
+            let w = &self.weights;
             self.pending.get_or_insert_with(|| zeros_like(w))
         };
         let [t1, t2, t3] = &mut target.layers;
-        add_outer(t3, &s.h2, &s.z, b, coef);
-        add_outer(t2, &s.h1, &s.dh2, b, coef);
-        // W1 += coef · xᵀ·dH1, row by row over the pixels that are non-zero somewhere in the batch.
-        s.by_pixel.transpose_of(&s.by_image, IMAGE_PIXELS);
-        gather_axpy(&mut t1.weight, &s.by_pixel, &s.dh1, H1, coef, self.simd);
-        for row in s.dh1.chunks_exact(H1) {
-            axpy(&mut t1.bias, coef, row);
-        }
+        let parts = &*parts;
+        rayon::join(
+            // W1 += coef · xᵀ·dH1, over the rows of pixels that are non-zero in the batch.
+            || {
+                for p in parts {
+                    simd.gather_axpy_rows(&mut t1.weight, &p.by_pixel, 0, &p.dh1, H1, coef);
+                    for row in p.dh1.chunks_exact(H1) {
+                        axpy(&mut t1.bias, coef, row);
+                    }
+                }
+            },
+            || {
+                for p in parts {
+                    let rows = p.z.len() / CLASSES;
+                    add_outer(t3, &p.h2, &p.z, rows, coef);
+                    add_outer(t2, &p.h1, &p.dh2, rows, coef);
+                }
+            },
+        );
         (loss / b as f64) as f32
+    }
+}
+
+impl Part {
+    /// `rows` of the training set through the network and back to the gradients of every
+    /// activation, with `scale` the weight of one sample's loss; returns the summed loss.
+    fn forward_backward(
+        &mut self,
+        w: &Weights,
+        train: &Split,
+        rows: &[u32],
+        scale: f32,
+        simd: Simd,
+    ) -> f64 {
+        let b = rows.len();
+        self.by_image
+            .from_rows(rows.iter().map(|&i| train.image(i as usize)));
+        self.forward(w, b, simd);
+        // dZ = scale · (softmax(Z) - onehot(y)): the gradient of the batch's mean cross-entropy.
+        let mut loss = 0.0f64;
+        for (z, &i) in self.z.chunks_exact_mut(CLASSES).zip(rows) {
+            let label = usize::from(train.labels[i as usize]);
+            loss += f64::from(softmax_grad(z, label, scale));
+        }
+        // Gradients flowing back use the weights *before* this update.
+        resize(&mut self.dh2, b * H2);
+        matmul_bt(&self.z, &w.layers[2].weight, &mut self.dh2, b, CLASSES, H2);
+        relu_mask(&mut self.dh2, &self.h2);
+        resize(&mut self.dh1, b * H1);
+        matmul_bt(&self.dh2, &w.layers[1].weight, &mut self.dh1, b, H2, H1);
+        relu_mask(&mut self.dh1, &self.h1);
+        self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
+        loss
+    }
+
+    /// The `b` images in `by_image` through the network: post-ReLU `h1`, `h2` and logits `z`.
+    fn forward(&mut self, w: &Weights, b: usize, simd: Simd) {
+        let l1 = &w.layers[0];
+        self.h1.clear();
+        for _ in 0..b {
+            self.h1.extend_from_slice(&l1.bias);
+        }
+        simd.gather_axpy_rows(&mut self.h1, &self.by_image, 0, &l1.weight, H1, 1.0);
+        self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
+        linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
+        linear(&w.layers[2], &self.h2, b, &mut self.z, false);
+    }
+
+    /// How many of `labels` the network's logits for the images in `by_image` get right.
+    fn count_correct(&mut self, w: &Weights, labels: &[u8], simd: Simd) -> usize {
+        self.forward(w, labels.len(), simd);
+        self.z
+            .chunks_exact(CLASSES)
+            .zip(labels)
+            .filter(|(z, label)| argmax(z) == usize::from(**label))
+            .count()
     }
 }
 
@@ -130,17 +191,21 @@ impl GradientEngine for FusedEngine<'_> {
     }
 
     fn accuracy(&mut self, test: &Split) -> Result<f64> {
-        let s = &mut self.scratch;
-        let mut correct = 0usize;
-        for start in (0..test.len()).step_by(EVAL_CHUNK) {
-            let end = (start + EVAL_CHUNK).min(test.len());
-            let x = &test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS];
-            forward(&self.weights, x, end - start, s, self.simd);
-            correct +=
-                s.z.chunks_exact(CLASSES)
-                    .zip(&test.labels[start..end])
-                    .filter(|(z, label)| argmax(z) == usize::from(**label))
-                    .count();
+        let (w, simd) = (&self.weights, self.simd);
+        let chunks: Vec<usize> = (0..test.len()).step_by(EVAL_CHUNK).collect();
+        let mut correct = 0;
+        // Each core classifies one chunk of test images at a time.
+        for group in chunks.chunks(self.parts.len()) {
+            correct += self
+                .parts
+                .par_iter_mut()
+                .zip(group)
+                .map(|(part, &start)| {
+                    let end = (start + EVAL_CHUNK).min(test.len());
+                    part.by_image.from_rows((start..end).map(|i| test.image(i)));
+                    part.count_correct(w, &test.labels[start..end], simd)
+                })
+                .sum::<usize>();
         }
         Ok(100.0 * correct as f64 / test.len() as f64)
     }
@@ -168,21 +233,6 @@ fn zeros_like(w: &Weights) -> Weights {
     z
 }
 
-/// `b` rows of `x` through the network: post-ReLU `h1`, `h2` and the logits `z` in `s`; the
-/// batch's non-zero pixels are left in `s.by_image`.
-fn forward(w: &Weights, x: &[f32], b: usize, s: &mut Scratch, simd: Simd) {
-    let l1 = &w.layers[0];
-    s.by_image.from_dense(x, IMAGE_PIXELS);
-    s.h1.clear();
-    for _ in 0..b {
-        s.h1.extend_from_slice(&l1.bias);
-    }
-    gather_axpy(&mut s.h1, &s.by_image, &l1.weight, H1, 1.0, simd);
-    s.h1.iter_mut().for_each(|v| *v = v.max(0.0));
-    linear(&w.layers[1], &s.h1, b, &mut s.h2, true);
-    linear(&w.layers[2], &s.h2, b, &mut s.z, false);
-}
-
 /// A sparse matrix by rows: row `r`'s non-zeros are `index[start[r]..start[r+1]]` (their
 /// columns) and the matching `value`s.
 #[derive(Default)]
@@ -193,13 +243,13 @@ struct Sparse {
 }
 
 impl Sparse {
-    /// The non-zeros of a dense row-major matrix with `cols` columns.
-    fn from_dense(&mut self, dense: &[f32], cols: usize) {
+    /// The non-zeros of `rows`, dense rows of equal length.
+    fn from_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
         self.start.clear();
         self.index.clear();
         self.value.clear();
         self.start.push(0);
-        for row in dense.chunks_exact(cols) {
+        for row in rows {
             for (j, &v) in row.iter().enumerate() {
                 if v != 0.0 {
                     self.index.push(j as u32);
@@ -239,20 +289,11 @@ impl Sparse {
     }
 }
 
-/// `out[r, :] += scale · Σ_k value_k · src[index_k, :]` over the non-zeros of row `r` of `a`:
-/// a sparse-times-dense product, `out` and `src` both `width` wide. Each core takes a share of
-/// the rows.
-fn gather_axpy(out: &mut [f32], a: &Sparse, src: &[f32], width: usize, scale: f32, simd: Simd) {
-    let rows = out.len() / width;
-    let per_task = rows.div_ceil(rayon::current_num_threads()).max(1);
-    out.par_chunks_mut(width * per_task)
-        .enumerate()
-        .for_each(|(t, dst)| simd.gather_axpy_rows(dst, a, t * per_task, src, width, scale));
-}
-
-/// Rows `first..` of [`gather_axpy`]. Columns go in blocks of 64, the outer loop, so that the
-/// block of `src` every row reads stays in cache; within a block the 64 sums are held in
-/// registers while each non-zero adds its source row.
+/// Rows `first..` of `dst += scale · a · src`, `a` sparse, `dst` and `src` dense and `width`
+/// wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row `r` of `a`.
+/// Columns go in blocks of 64, the outer loop, so that the block of `src` every row reads stays
+/// in cache; within a block the 64 sums are held in registers while each non-zero adds its
+/// source row.
 #[inline(always)]
 fn gather_axpy_rows_body<const FMA: bool>(
     dst: &mut [f32],
@@ -333,7 +374,7 @@ fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, relu: bool)
             false,
             false,
             false,
-            parallelism(b * l.inputs * l.outputs),
+            Parallelism::None,
         );
     }
     if relu {
@@ -365,7 +406,7 @@ fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usize, n: usize
             false,
             false,
             false,
-            parallelism(b * k * n),
+            Parallelism::None,
         );
     }
 }
@@ -395,7 +436,7 @@ fn add_outer(layer: &mut LayerWeights, input: &[f32], delta: &[f32], b: usize, c
             false,
             false,
             false,
-            parallelism(b * m * n),
+            Parallelism::None,
         );
     }
     for row in delta.chunks_exact(n) {
@@ -403,20 +444,10 @@ fn add_outer(layer: &mut LayerWeights, input: &[f32], delta: &[f32], b: usize, c
     }
 }
 
-/// Both cores for products big enough to pay for the hand-off.
-fn parallelism(flops: usize) -> Parallelism {
-    if flops >= 1 << 20 {
-        Parallelism::Rayon(0)
-    } else {
-        Parallelism::None
-    }
-}
-
+/// Zeroes the gradient where the ReLU was off (written as a select, so that it vectorises).
 fn relu_mask(grad: &mut [f32], activation: &[f32]) {
     for (g, &a) in grad.iter_mut().zip(activation) {
-        if a <= 0.0 {
-            *g = 0.0;
-        }
+        *g = if a > 0.0 { *g } else { 0.0 };
     }
 }
 

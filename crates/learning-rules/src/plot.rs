@@ -31,13 +31,23 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
+/// How a series is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Style {
+    /// Few points (one per epoch): a line with a dot on each.
+    Line,
+    /// Many noisy points (one per update): thin and faint, its top 1 % left off-chart.
+    Trace,
+    /// Many smooth points (a moving average): a thick line.
+    Curve,
+}
+
 #[derive(Clone, Debug)]
 struct Series {
     name: String,
     points: Vec<(f64, f64)>,
     color: RGBColor,
-    width: u32,
-    dots: bool,
+    style: Style,
 }
 
 #[derive(Clone, Debug)]
@@ -75,30 +85,30 @@ impl Figure {
         }
     }
 
-    /// Adds a line named `name` in the legend; colours follow the palette.
-    pub fn line(mut self, name: &str, points: Vec<(f64, f64)>) -> Figure {
+    fn add(mut self, name: &str, points: Vec<(f64, f64)>, style: Style) -> Figure {
         let color = PALETTE[self.series.len() % PALETTE.len()];
         self.series.push(Series {
             name: name.into(),
             points,
             color,
-            width: 2,
-            dots: true,
+            style,
         });
         self
     }
 
-    /// Adds a thin, dot-less line: many points, such as one per update.
-    pub fn trace(mut self, name: &str, points: Vec<(f64, f64)>) -> Figure {
-        let color = PALETTE[self.series.len() % PALETTE.len()];
-        self.series.push(Series {
-            name: name.into(),
-            points,
-            color,
-            width: 1,
-            dots: false,
-        });
-        self
+    /// Adds a line named `name` in the legend, a dot on each point; colours follow the palette.
+    pub fn line(self, name: &str, points: Vec<(f64, f64)>) -> Figure {
+        self.add(name, points, Style::Line)
+    }
+
+    /// Adds a thin, faint line for many noisy points, such as one per update.
+    pub fn trace(self, name: &str, points: Vec<(f64, f64)>) -> Figure {
+        self.add(name, points, Style::Trace)
+    }
+
+    /// Adds a thick line without dots for many smooth points, such as a moving average.
+    pub fn curve(self, name: &str, points: Vec<(f64, f64)>) -> Figure {
+        self.add(name, points, Style::Curve)
     }
 
     /// Marks one point with a label, in the colour of line `series` (0-based).
@@ -207,7 +217,7 @@ impl Figure {
     fn bounds(&self) -> ((f64, f64), (f64, f64)) {
         // A trace's rare spikes would squash everything else: its top 1 % is left off-chart.
         let clip = |s: &Series| -> f64 {
-            if s.dots {
+            if s.style != Style::Trace {
                 return f64::INFINITY;
             }
             let mut ys: Vec<f64> = s
@@ -299,18 +309,17 @@ impl Figure {
         for s in &self.series {
             let points: Vec<(f64, f64)> =
                 s.points.iter().map(|&(x, y)| (self.x_of(x), y)).collect();
-            let color = if s.dots {
-                s.color.to_rgba()
-            } else {
-                s.color.mix(0.45)
+            let (color, width) = match s.style {
+                Style::Trace => (s.color.mix(0.45), 1.0),
+                Style::Line | Style::Curve => (s.color.to_rgba(), 2.0),
             };
-            let style = color.stroke_width(px(f64::from(s.width)).max(1));
+            let style = color.stroke_width(px(width).max(1));
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), style))
                 .map_err(plot_error)?
                 .label(&s.name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            if s.dots && points.len() <= 60 {
+            if s.style == Style::Line && points.len() <= 60 {
                 chart
                     .draw_series(
                         points
@@ -369,7 +378,8 @@ fn format_number(v: f64) -> String {
     }
 }
 
-/// Mean of each run of `window` values, plotted at the run's last update.
+/// Trailing mean of the last `window` values (fewer at the start), one point per value,
+/// numbered from 1.
 pub fn moving_average(values: &[f32], window: usize) -> Vec<(f64, f64)> {
     let window = window.max(1);
     let mut sum = 0.0f64;
@@ -379,9 +389,7 @@ pub fn moving_average(values: &[f32], window: usize) -> Vec<(f64, f64)> {
         if i >= window {
             sum -= f64::from(values[i - window]);
         }
-        if i + 1 >= window {
-            out.push(((i + 1) as f64, sum / window as f64));
-        }
+        out.push(((i + 1) as f64, sum / (i + 1).min(window) as f64));
     }
     out
 }
@@ -450,7 +458,7 @@ pub fn update_losses(run: &History, window: usize) -> Figure {
             "loss of each update",
             thin(indexed(&run.update_losses), 4000),
         )
-        .line(
+        .curve(
             &format!("moving average of {window}"),
             thin(moving_average(&run.update_losses, window), 3000),
         )

@@ -81,5 +81,8 @@ fn saving_needs_a_known_extension() {
 #[test]
 fn moving_average_is_the_mean_of_the_last_window() {
     let avg = moving_average(&[1.0, 2.0, 3.0, 4.0, 5.0], 2);
-    assert_eq!(avg, vec![(2.0, 1.5), (3.0, 2.5), (4.0, 3.5), (5.0, 4.5)]);
+    assert_eq!(
+        avg,
+        vec![(1.0, 1.0), (2.0, 1.5), (3.0, 2.5), (4.0, 3.5), (5.0, 4.5)]
+    );
 }

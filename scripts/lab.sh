@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Opens JupyterLab on notebooks/ with the project's Rust kernel (set up first if needed).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/scripts/setup.sh"
+exec jupyter lab --notebook-dir "$REPO/notebooks" "$@"

@@ -1,0 +1,104 @@
+"""The notebooks, executed headlessly on the evcxr kernel in quick mode (scripts/notebooks.py).
+
+Run through scripts/test.sh, which sets up the kernel first.
+"""
+import base64
+import pathlib
+import struct
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+import notebooks as runner  # noqa: E402
+
+# Final test accuracy (%) in quick mode, from the settings in runner.QUICK.
+EXPECTED_ACCURACY = {
+    "24a": (5.0, 40.0),  # three updates: barely started
+    "24b": (75.0, 95.0),  # 120 updates on 6,000 images
+    "24c": (80.0, 96.0),  # 6,000 updates, one image each
+}
+
+
+def png_width(b64):
+    png = base64.b64decode(b64)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">I", png[16:20])[0]
+
+
+_executed = {}
+
+
+def executed(path):
+    """The notebook at `path` run in quick mode, once per test session."""
+    if path not in _executed:
+        out_dir = REPO / "output" / "test-notebooks"
+        _executed[path] = runner.execute(path, quick=True, out_dir=out_dir)[0]
+    return _executed[path]
+
+
+ALL = runner.notebook_paths()
+LECTURE = [p for p in ALL if p.name[:3] in EXPECTED_ACCURACY]
+COMPARE = [p for p in ALL if p.name.startswith("24d")]
+ids = lambda p: p.name  # noqa: E731
+
+
+def test_all_four_notebooks_are_there():
+    assert [p.name[:3] for p in ALL] == ["24a", "24b", "24c", "24d"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_no_cell_fails(path):
+    nb = executed(path)
+    assert runner.errors(nb) == []
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_every_plot_cell_shows_a_png(path):
+    nb = executed(path)
+    plots = [c for c in nb.cells if "plot" in c.metadata.get("tags", [])]
+    assert plots, "no cell tagged plot"
+    for cell in plots:
+        images = [o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, f"cell {cell.source!r} shows {len(images)} PNG images"
+        assert png_width(images[0]) >= 600
+
+
+@pytest.mark.parametrize("path", LECTURE, ids=ids)
+def test_log_and_accuracy_follow_the_lecture(path):
+    part, nb = path.name[:3], executed(path)
+    text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
+    epochs = int(runner.QUICK[part].split("let epochs: usize = ")[1].split(";")[0])
+    accuracies = runner.accuracies(nb)
+    assert len(accuracies) == epochs, text
+    assert text.count("Epoch completed in ") == epochs, text
+    low, high = EXPECTED_ACCURACY[part]
+    assert low <= accuracies[-1] <= high, accuracies
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_figures_are_exported_for_slides(path):
+    nb = executed(path)
+    wrote = [line.split("wrote ", 1)[1] for c in nb.cells for line in runner.text_of(c).splitlines()
+             if line.startswith("wrote ")]
+    pngs = [pathlib.Path(REPO / "notebooks" / w).resolve() for w in wrote if w.endswith(".png")]
+    assert pngs, "the export cell wrote no PNG"
+    for png in pngs:
+        assert png.is_relative_to(REPO / "output"), png
+        width = struct.unpack(">I", png.read_bytes()[16:20])[0]
+        assert width >= 1600, f"{png}: {width} px"
+    assert any(w.endswith(".svg") for w in wrote)
+
+
+@pytest.mark.parametrize("path", COMPARE, ids=ids)
+def test_comparison_prints_its_tables(path):
+    nb = executed(path)
+    text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
+    # Three rules of two epochs each, in the lecture's log.
+    assert text.count("Epoch completed in ") == 6, text
+    for rule in ["24a (per-epoch)", "24b (minibatch)", "24c (per-sample)"]:
+        assert f"| {rule} |" in text, text
+    assert "| rule | to 90% | to 95% | to 96% |" in text, text
+    # The sweep runs 1, 10, 100, 1000 and the whole 3,000-sample subset (per epoch).
+    assert "| 3000 | per-epoch | 0.1 |" in text, text

@@ -314,6 +314,9 @@ fn gather_axpy_rows_body<const FMA: bool>(
         };
         for (r, row) in dst.chunks_exact_mut(width).enumerate() {
             let (index, value) = a.row(first + r);
+            if index.is_empty() {
+                continue; // a pixel that is zero in every image of the batch
+            }
             let out = &mut row[col..col + block];
             match block {
                 64 => gather_block::<64, FMA>(out, index, value, src, width, col, scale),

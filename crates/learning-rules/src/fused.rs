@@ -84,11 +84,11 @@ impl<'a> FusedEngine<'a> {
         rayon::join(
             // W1 += coef · xᵀ·dH1, over the rows of pixels that are non-zero in the batch.
             || {
-                for p in parts {
-                    simd.gather_axpy_rows(&mut t1.weight, &p.by_pixel, 0, &p.dh1, H1, coef);
-                    for row in p.dh1.chunks_exact(H1) {
-                        axpy(&mut t1.bias, coef, row);
-                    }
+                let terms: Vec<Term<'_>> =
+                    parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
+                simd.gather_axpy_rows(&mut t1.weight, &terms, H1, coef);
+                for row in parts.iter().flat_map(|p| p.dh1.chunks_exact(H1)) {
+                    axpy(&mut t1.bias, coef, row);
                 }
             },
             || {
@@ -142,7 +142,7 @@ impl Part {
         for _ in 0..b {
             self.h1.extend_from_slice(&l1.bias);
         }
-        simd.gather_axpy_rows(&mut self.h1, &self.by_image, 0, &l1.weight, H1, 1.0);
+        simd.gather_axpy_rows(&mut self.h1, &[(&self.by_image, &l1.weight)], H1, 1.0);
         self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
         linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
         linear(&w.layers[2], &self.h2, b, &mut self.z, false);
@@ -289,17 +289,19 @@ impl Sparse {
     }
 }
 
-/// Rows `first..` of `dst += scale · a · src`, `a` sparse, `dst` and `src` dense and `width`
-/// wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row `r` of `a`.
+/// A sparse matrix `a` and a dense `src`, whose product [`gather_axpy_rows_body`] adds.
+type Term<'t> = (&'t Sparse, &'t [f32]);
+
+/// `dst += scale · Σ a·src` over the `terms`, each `a` sparse, `dst` and `src` dense and
+/// `width` wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row
+/// `r` of each `a`, and is loaded and stored once however many terms there are.
 /// Columns go in blocks of 64, the outer loop, so that the block of `src` every row reads stays
 /// in cache; within a block the 64 sums are held in registers while each non-zero adds its
 /// source row.
 #[inline(always)]
 fn gather_axpy_rows_body<const FMA: bool>(
     dst: &mut [f32],
-    a: &Sparse,
-    first: usize,
-    src: &[f32],
+    terms: &[Term<'_>],
     width: usize,
     scale: f32,
 ) {
@@ -313,15 +315,14 @@ fn gather_axpy_rows_body<const FMA: bool>(
             1
         };
         for (r, row) in dst.chunks_exact_mut(width).enumerate() {
-            let (index, value) = a.row(first + r);
-            if index.is_empty() {
+            if terms.iter().all(|(a, _)| a.start[r] == a.start[r + 1]) {
                 continue; // a pixel that is zero in every image of the batch
             }
             let out = &mut row[col..col + block];
             match block {
-                64 => gather_block::<64, FMA>(out, index, value, src, width, col, scale),
-                16 => gather_block::<16, FMA>(out, index, value, src, width, col, scale),
-                _ => gather_block::<1, FMA>(out, index, value, src, width, col, scale),
+                64 => gather_block::<64, FMA>(out, r, terms, width, col, scale),
+                16 => gather_block::<16, FMA>(out, r, terms, width, col, scale),
+                _ => gather_block::<1, FMA>(out, r, terms, width, col, scale),
             }
         }
         col += block;
@@ -331,18 +332,20 @@ fn gather_axpy_rows_body<const FMA: bool>(
 #[inline(always)]
 fn gather_block<const W: usize, const FMA: bool>(
     dst: &mut [f32],
-    index: &[u32],
-    value: &[f32],
-    src: &[f32],
+    r: usize,
+    terms: &[Term<'_>],
     width: usize,
     col: usize,
     scale: f32,
 ) {
     let mut acc = [0.0f32; W];
-    for (&i, &v) in index.iter().zip(value) {
-        let row = &src[i as usize * width + col..][..W];
-        for k in 0..W {
-            acc[k] = multiply_add::<FMA>(v, row[k], acc[k]);
+    for (a, src) in terms {
+        let (index, value) = a.row(r);
+        for (&i, &v) in index.iter().zip(value) {
+            let row = &src[i as usize * width + col..][..W];
+            for k in 0..W {
+                acc[k] = multiply_add::<FMA>(v, row[k], acc[k]);
+            }
         }
     }
     for k in 0..W {
@@ -626,50 +629,28 @@ fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 }
 
 impl Simd {
-    fn gather_axpy_rows(
-        self,
-        dst: &mut [f32],
-        a: &Sparse,
-        first: usize,
-        src: &[f32],
-        width: usize,
-        scale: f32,
-    ) {
+    fn gather_axpy_rows(self, dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
         match self {
             // SAFETY: `detect` checked that the CPU has these instructions.
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { gather_axpy_rows_avx512(dst, a, first, src, width, scale) },
+            Simd::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { gather_axpy_rows_avx2(dst, a, first, src, width, scale) },
-            Simd::Baseline => gather_axpy_rows_body::<false>(dst, a, first, src, width, scale),
+            Simd::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
+            Simd::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn gather_axpy_rows_avx512(
-    dst: &mut [f32],
-    a: &Sparse,
-    first: usize,
-    src: &[f32],
-    width: usize,
-    scale: f32,
-) {
-    gather_axpy_rows_body::<true>(dst, a, first, src, width, scale)
+fn gather_axpy_rows_avx512(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+    gather_axpy_rows_body::<true>(dst, terms, width, scale)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn gather_axpy_rows_avx2(
-    dst: &mut [f32],
-    a: &Sparse,
-    first: usize,
-    src: &[f32],
-    width: usize,
-    scale: f32,
-) {
-    gather_axpy_rows_body::<true>(dst, a, first, src, width, scale)
+fn gather_axpy_rows_avx2(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+    gather_axpy_rows_body::<true>(dst, terms, width, scale)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -93,20 +93,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         rows.push(row);
     }
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&rows).map_err(|e| Error::Write {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-                path: dir.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        }
-        std::fs::write(path, json).map_err(|e| Error::Write {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let json = serde_json::to_string_pretty(&rows).expect("rows are plain numbers");
+        learning_rules::error::write_file(path, json)?;
         println!("wrote {}", path.display());
     }
     Ok(())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{LearningRule, TrainingConfig};
 use crate::data::Mnist;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, write_file};
 use crate::history::History;
 use crate::plot::{Figure, SeriesLabelPosition};
 use crate::train::train;
@@ -188,8 +188,8 @@ impl Comparison {
             files.push(fig.save_for_slides(dir.join(format!("{name}.png")))?);
             files.push(fig.save(dir.join(format!("{name}.svg")))?);
         }
-        files.push(write(&dir.join("rules.csv"), &self.table_csv())?);
-        files.push(write(&dir.join("rules.md"), &self.table_markdown())?);
+        files.push(write_file(dir.join("rules.csv"), self.table_csv())?);
+        files.push(write_file(dir.join("rules.md"), self.table_markdown())?);
         Ok(files)
     }
 }
@@ -388,8 +388,8 @@ impl Sweep {
         Ok(vec![
             fig.save_for_slides(dir.join("batch-size-sweep.png"))?,
             fig.save(dir.join("batch-size-sweep.svg"))?,
-            write(&dir.join("batch-size-sweep.csv"), &self.table_csv())?,
-            write(&dir.join("batch-size-sweep.md"), &self.table_markdown())?,
+            write_file(dir.join("batch-size-sweep.csv"), self.table_csv())?,
+            write_file(dir.join("batch-size-sweep.md"), self.table_markdown())?,
         ])
     }
 }
@@ -428,12 +428,4 @@ fn csv(header: &[String], rows: &[Vec<String>]) -> String {
         text += &(line(row) + "\n");
     }
     text
-}
-
-fn write(path: &Path, text: &str) -> Result<PathBuf> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-    }
-    std::fs::write(path, text).map_err(|e| Error::write(path, e))?;
-    Ok(path.to_path_buf())
 }

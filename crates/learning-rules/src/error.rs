@@ -101,3 +101,17 @@ impl Error {
         }
     }
 }
+
+/// Writes `contents` to `path`, creating its folder first; every result file (history, chart,
+/// table) goes through here so that a failure names the file.
+pub fn write_file(
+    path: impl AsRef<std::path::Path>,
+    contents: impl AsRef<[u8]>,
+) -> Result<PathBuf> {
+    let path = path.as_ref();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    std::fs::write(path, contents).map_err(|e| Error::write(path, e))?;
+    Ok(path.to_path_buf())
+}

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::config::{LearningRule, TrainingConfig};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, write_file};
 
 /// One epoch's figures.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -196,22 +196,14 @@ impl History {
     /// (created if needed), with `stem` the rule's name; returns the three paths.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
         let stem = self.rule().name();
-        let files = [
-            (dir.join(format!("{stem}.csv")), self.epochs_csv()),
-            (
+        Ok(vec![
+            write_file(dir.join(format!("{stem}.csv")), self.epochs_csv())?,
+            write_file(
                 dir.join(format!("{stem}-updates.csv")),
                 self.update_losses_csv(),
-            ),
-            (dir.join(format!("{stem}.json")), self.to_json()?),
-        ];
-        files
-            .into_iter()
-            .map(|(path, text)| {
-                std::fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
-                Ok(path)
-            })
-            .collect()
+            )?,
+            write_file(dir.join(format!("{stem}.json")), self.to_json()?)?,
+        ])
     }
 }

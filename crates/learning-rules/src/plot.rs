@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, write_file};
 use crate::history::History;
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -192,11 +192,7 @@ impl Figure {
                 return Err(Error::write(path, "use a file name ending in .png or .svg"));
             }
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-        }
-        std::fs::write(path, bytes).map_err(|e| Error::write(path, e))?;
-        Ok(path.to_path_buf())
+        write_file(path, bytes)
     }
 
     /// evcxr shows a cell's last value through this method: the chart as an inline PNG.

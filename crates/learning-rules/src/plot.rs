@@ -36,7 +36,7 @@ const PALETTE: [RGBColor; 6] = [
 enum Style {
     /// Few points (one per epoch): a line with a dot on each.
     Line,
-    /// Many noisy points (one per update): thin and faint, its top 1 % left off-chart.
+    /// Many noisy points (one per update): faint dots, its top 1 % drawn at the chart's edge.
     Trace,
     /// Many smooth points (a moving average): a thick line.
     Curve,
@@ -101,7 +101,7 @@ impl Figure {
         self.add(name, points, Style::Line)
     }
 
-    /// Adds a thin, faint line for many noisy points, such as one per update.
+    /// Adds faint dots for many noisy points, such as one per update.
     pub fn trace(self, name: &str, points: Vec<(f64, f64)>) -> Figure {
         self.add(name, points, Style::Trace)
     }
@@ -303,18 +303,33 @@ impl Figure {
             .draw()
             .map_err(plot_error)?;
         for s in &self.series {
-            let points: Vec<(f64, f64)> =
-                s.points.iter().map(|&(x, y)| (self.x_of(x), y)).collect();
-            let (color, width) = match s.style {
-                Style::Trace => (s.color.mix(0.45), 1.0),
-                Style::Line | Style::Curve => (s.color.to_rgba(), 2.0),
-            };
-            let style = color.stroke_width(px(width).max(1));
+            // Values beyond the chart (a trace's rare spikes) are drawn at its edge.
+            let points: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|&(x, y)| (self.x_of(x), y.clamp(y0, y1)))
+                .collect();
+            let color = s.color.to_rgba();
+            let line = color.stroke_width(px(2.0));
+            if s.style == Style::Trace {
+                // Thousands of noisy values: faint dots, not a line zig-zagging between them.
+                let faint = s.color.mix(0.3).filled();
+                chart
+                    .draw_series(
+                        points
+                            .iter()
+                            .map(|&p| Circle::new(p, px(1.2).max(1), faint)),
+                    )
+                    .map_err(plot_error)?
+                    .label(&s.name)
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 3, faint));
+                continue;
+            }
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), style))
+                .draw_series(LineSeries::new(points.iter().copied(), line))
                 .map_err(plot_error)?
                 .label(&s.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
             if s.style == Style::Line && points.len() <= 60 {
                 chart
                     .draw_series(

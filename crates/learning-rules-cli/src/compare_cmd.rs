@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use learning_rules::{
-    ComparisonConfig, Mnist, Result, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, Engine, Mnist, Result, SweepConfig, compare_rules, sweep_batch_sizes,
 };
 
 #[derive(Args)]
@@ -21,6 +21,9 @@ pub struct CompareArgs {
     /// Test-accuracy measurements per epoch.
     #[arg(long, default_value_t = 10)]
     evaluations_per_epoch: usize,
+    /// auto (fused on the CPU) or burn (the general path, where every update costs ~0.5 ms).
+    #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
+    engine: Engine,
     /// Seed of the initial weights and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -48,6 +51,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             time_budget_seconds: args.time_budget,
             evaluations_per_epoch: args.evaluations_per_epoch,
             seed: args.seed,
+            engine: args.engine,
             ..ComparisonConfig::default()
         },
     )?;

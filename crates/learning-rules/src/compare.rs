@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::config::{LearningRule, TrainingConfig};
+use crate::config::{Engine, LearningRule, TrainingConfig};
 use crate::data::Mnist;
 use crate::error::{Error, Result, write_file};
 use crate::history::History;
@@ -30,6 +30,8 @@ pub struct ComparisonConfig {
     pub thresholds: Vec<f64>,
     /// Print each rule's lecture log as it trains.
     pub print_log: bool,
+    /// Which implementation trains: what an update costs decides who wins on the clock.
+    pub engine: Engine,
 }
 
 impl Default for ComparisonConfig {
@@ -43,6 +45,7 @@ impl Default for ComparisonConfig {
             seed: 0,
             thresholds: vec![90.0, 95.0, 96.0],
             print_log: true,
+            engine: Engine::Auto,
         }
     }
 }
@@ -67,6 +70,7 @@ pub fn compare_rules(data: &Mnist, config: &ComparisonConfig) -> Result<Comparis
             evaluations_per_epoch: config.evaluations_per_epoch,
             seed: config.seed,
             print_log: config.print_log,
+            engine: config.engine,
             ..TrainingConfig::lecture(rule)
         };
         if config.print_log {

@@ -117,3 +117,21 @@ fn sweep_spans_per_sample_to_per_epoch() {
     let e = sweep_batch_sizes(&data, &empty).unwrap_err();
     assert!(e.to_string().contains("at least one batch size"), "{e}");
 }
+
+#[test]
+fn comparison_can_race_burns_general_path() {
+    let data = Mnist::load().unwrap();
+    let config = ComparisonConfig {
+        epochs: 1,
+        train_samples: Some(300),
+        evaluations_per_epoch: 1,
+        print_log: false,
+        engine: learning_rules::Engine::Burn,
+        ..ComparisonConfig::default()
+    };
+    let c = compare_rules(&data, &config).unwrap();
+    for h in &c.runs {
+        assert!(h.engine.starts_with("burn"), "{}", h.engine);
+    }
+    assert_eq!(c.runs[2].updates(), 300);
+}

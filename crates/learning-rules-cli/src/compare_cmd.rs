@@ -55,7 +55,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             ..ComparisonConfig::default()
         },
     )?;
-    println!("\n{}", comparison.table_markdown());
+    println!("\n{}", comparison.table());
     let mut files = comparison.save(&args.out)?;
     if !args.no_sweep {
         println!("== batch-size sweep");
@@ -69,7 +69,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 ..SweepConfig::default()
             },
         )?;
-        println!("{}", sweep.table_markdown());
+        println!("{}", sweep.table());
         files.extend(sweep.save(&args.out)?);
     }
     for f in files {

@@ -2,7 +2,6 @@
 //! wall-clock seconds, updates and epochs, and a batch-size sweep that shows them as points of
 //! one continuum.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Engine, LearningRule, TrainingConfig};
@@ -140,6 +139,18 @@ impl Comparison {
     }
 
     /// One row per rule: time and updates to each threshold, best accuracy and its epoch.
+    /// Prints as Markdown; `.csv()` for spreadsheets.
+    pub fn table(&self) -> Table {
+        let mut header = vec!["rule".to_string()];
+        header.extend(self.thresholds.iter().map(|t| format!("to {t}%")));
+        header
+            .extend(["best test acc (%)", "best epoch", "training s", "updates"].map(String::from));
+        Table {
+            header,
+            rows: self.rows(),
+        }
+    }
+
     fn rows(&self) -> Vec<Vec<String>> {
         self.runs
             .iter()
@@ -161,24 +172,6 @@ impl Comparison {
             .collect()
     }
 
-    fn header(&self) -> Vec<String> {
-        let mut header = vec!["rule".to_string()];
-        header.extend(self.thresholds.iter().map(|t| format!("to {t}%")));
-        header
-            .extend(["best test acc (%)", "best epoch", "training s", "updates"].map(String::from));
-        header
-    }
-
-    /// The table as Markdown, for slides and notes.
-    pub fn table_markdown(&self) -> String {
-        markdown(&self.header(), &self.rows())
-    }
-
-    /// The table as CSV.
-    pub fn table_csv(&self) -> String {
-        csv(&self.header(), &self.rows())
-    }
-
     /// Writes the three charts (slide-sized PNG and SVG) and the table (CSV and Markdown) into
     /// `dir`; returns the files written.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
@@ -192,8 +185,7 @@ impl Comparison {
             files.push(fig.save_for_slides(dir.join(format!("{name}.png")))?);
             files.push(fig.save(dir.join(format!("{name}.svg")))?);
         }
-        files.push(write_file(dir.join("rules.csv"), self.table_csv())?);
-        files.push(write_file(dir.join("rules.md"), self.table_markdown())?);
+        files.extend(self.table().save(dir, "rules")?);
         Ok(files)
     }
 }
@@ -345,8 +337,9 @@ impl Sweep {
         )
     }
 
-    fn header(&self) -> Vec<String> {
-        [
+    /// One row per batch size: its rule, learning rate and both accuracies. Prints as Markdown.
+    pub fn table(&self) -> Table {
+        let header = [
             "batch size".to_string(),
             "rule".into(),
             "lr".into(),
@@ -354,8 +347,11 @@ impl Sweep {
             "updates".into(),
             format!("acc after {} s (%)", self.config.seconds),
             "updates".into(),
-        ]
-        .to_vec()
+        ];
+        Table {
+            header: header.to_vec(),
+            rows: self.rows(),
+        }
     }
 
     fn rows(&self) -> Vec<Vec<String>> {
@@ -375,26 +371,16 @@ impl Sweep {
             .collect()
     }
 
-    /// The sweep as Markdown.
-    pub fn table_markdown(&self) -> String {
-        markdown(&self.header(), &self.rows())
-    }
-
-    /// The sweep as CSV.
-    pub fn table_csv(&self) -> String {
-        csv(&self.header(), &self.rows())
-    }
-
     /// Writes the chart (PNG and SVG) and the table (CSV and Markdown) into `dir`.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
         let fig = self.figure();
-        Ok(vec![
+        let mut files = vec![
             fig.save_for_slides(dir.join("batch-size-sweep.png"))?,
             fig.save(dir.join("batch-size-sweep.svg"))?,
-            write_file(dir.join("batch-size-sweep.csv"), self.table_csv())?,
-            write_file(dir.join("batch-size-sweep.md"), self.table_markdown())?,
-        ])
+        ];
+        files.extend(self.table().save(dir, "batch-size-sweep")?);
+        Ok(files)
     }
 }
 
@@ -406,30 +392,49 @@ fn epochs(n: usize) -> String {
     }
 }
 
-fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut md = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
-    for row in rows {
-        let _ = writeln!(md, "| {} |", row.join(" | "));
-    }
-    md
+/// A table of results: shown as Markdown (`println!("{table}")`), saved as CSV and Markdown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// One row of cells per line.
+    pub rows: Vec<Vec<String>>,
 }
 
-fn csv(header: &[String], rows: &[Vec<String>]) -> String {
-    let quote = |s: &String| {
-        if s.contains(',') {
-            format!("\"{s}\"")
-        } else {
-            s.clone()
-        }
-    };
-    let line = |cells: &[String]| cells.iter().map(quote).collect::<Vec<_>>().join(",");
-    let mut text = line(header) + "\n";
-    for row in rows {
-        text += &(line(row) + "\n");
+impl Table {
+    /// The table as CSV, cells with commas quoted.
+    pub fn csv(&self) -> String {
+        let quote = |s: &String| {
+            if s.contains(',') {
+                format!("\"{s}\"")
+            } else {
+                s.clone()
+            }
+        };
+        let line = |cells: &[String]| cells.iter().map(quote).collect::<Vec<_>>().join(",") + "\n";
+        std::iter::once(&self.header)
+            .chain(&self.rows)
+            .map(|cells| line(cells))
+            .collect()
     }
-    text
+
+    /// Writes `<stem>.csv` and `<stem>.md` into `dir`.
+    pub fn save(&self, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+        Ok(vec![
+            write_file(dir.join(format!("{stem}.csv")), self.csv())?,
+            write_file(dir.join(format!("{stem}.md")), self.to_string())?,
+        ])
+    }
+}
+
+impl std::fmt::Display for Table {
+    /// Markdown, for slides and notes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "| {} |", self.header.join(" | "))?;
+        writeln!(f, "|{}", "---|".repeat(self.header.len()))?;
+        for row in &self.rows {
+            writeln!(f, "| {} |", row.join(" | "))?;
+        }
+        Ok(())
+    }
 }

@@ -35,7 +35,8 @@ mod fused;
 mod engine_tests;
 
 pub use compare::{
-    Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, compare_rules, sweep_batch_sizes,
+    Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, Table, compare_rules,
+    sweep_batch_sizes,
 };
 pub use config::{Engine, LearningRule, TrainingConfig};
 pub use data::{Dataset, Mnist, Split};

@@ -22,7 +22,7 @@ fn comparison_reports_time_and_updates_to_each_threshold() {
     let measured: Vec<usize> = c.runs.iter().map(|h| h.checkpoints.len()).collect();
     assert_eq!(measured, [2, 8, 8]);
 
-    let md = c.table_markdown();
+    let md = c.table().to_string();
     let lines: Vec<&str> = md.lines().collect();
     assert_eq!(
         lines[0],
@@ -45,7 +45,7 @@ fn comparison_reports_time_and_updates_to_each_threshold() {
     );
     assert!(lines[4].ends_with("| 2000 |"), "{md}");
 
-    let csv = c.table_csv();
+    let csv = c.table().csv();
     assert_eq!(csv.lines().count(), 4);
     assert!(
         csv.lines()
@@ -105,7 +105,7 @@ fn sweep_spans_per_sample_to_per_epoch() {
     );
     assert!(sweep.points[0].accuracy_after_epochs > sweep.points[2].accuracy_after_epochs);
     assert!(sweep.points.iter().all(|p| p.updates_after_seconds >= 1));
-    let md = sweep.table_markdown();
+    let md = sweep.table().to_string();
     assert!(md.contains("acc after 1 epoch (%)"), "{md}");
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(sweep.save(dir.path()).unwrap().len(), 4);

@@ -19,13 +19,11 @@ use crate::train::GradientEngine;
 const H1: usize = LAYER_SIZES[1];
 const H2: usize = LAYER_SIZES[2];
 const EVAL_CHUNK: usize = 1000;
-/// Rows the per-epoch rule gathers before one pass over the weight gradient.
-const STASH_ROWS: usize = 1000;
 
 pub(crate) struct FusedEngine<'a> {
     weights: Weights,
     /// Pending gradient (per-epoch rule), same layout as `weights`.
-    pending: Option<Weights>,
+    pub(crate) pending: Option<Weights>,
     train: &'a Split,
     /// One share of the batch per core, with its activations and gradients, reused across
     /// updates.
@@ -34,15 +32,10 @@ pub(crate) struct FusedEngine<'a> {
 }
 
 /// A share of a batch: its non-zero pixels (by image and by pixel), activations and their
-/// gradients. Rows accumulate until the weight gradient is taken (`stashed` of them): the
-/// per-epoch rule gathers several chunks first, so that each pass over the weights does more.
+/// gradients.
 #[derive(Default)]
 struct Part {
-    stashed: usize,
-    /// The current chunk's non-zero pixels, by image.
     by_image: Sparse,
-    /// Every stashed image's non-zero pixels, by image, then by pixel.
-    seen: Sparse,
     by_pixel: Sparse,
     h1: Vec<f32>,
     h2: Vec<f32>,
@@ -64,25 +57,22 @@ impl<'a> FusedEngine<'a> {
         }
     }
 
-    /// Forward and backward over `batch`, each core taking a share, down to the gradients of
-    /// every activation; `dz_scale` weighs one sample's loss. Rows are stashed until
-    /// [`FusedEngine::apply_gradient`]. Returns the summed loss.
-    fn forward_backward(&mut self, batch: &[u32], dz_scale: f32) -> f64 {
-        let per_part = batch.len().div_ceil(self.parts.len());
-        let used = batch.len().div_ceil(per_part);
+    /// Forward and backward over `batch`; the weight gradient times `coef` is added to the
+    /// weights themselves (`coef = -lr`, `into_weights`) or to the pending gradient.
+    ///
+    /// Two parallel phases, so the cores meet twice per batch rather than once per operation:
+    /// each core takes a share of the batch down to the gradients of its activations, then one
+    /// core updates the first layer while the other updates the two dense ones.
+    fn pass(&mut self, batch: &[u32], coef: f32, into_weights: bool) -> f32 {
+        let b = batch.len();
+        let per_part = b.div_ceil(self.parts.len());
+        let parts = &mut self.parts[..b.div_ceil(per_part)];
         let (w, train, simd) = (&self.weights, self.train, self.simd);
-        self.parts[..used]
+        let loss: f64 = parts
             .par_iter_mut()
             .zip(batch.par_chunks(per_part))
-            .map(|(part, rows)| part.forward_backward(w, train, rows, dz_scale, simd))
-            .sum()
-    }
-
-    /// Adds `coef ×` the weight gradient of the stashed rows to the weights (`into_weights`) or
-    /// to the pending gradient, and empties the stash. One core updates the first layer while
-    /// the other updates the two dense ones.
-    fn apply_gradient(&mut self, coef: f32, into_weights: bool) {
-        let simd = self.simd;
+            .map(|(part, rows)| part.forward_backward(w, train, rows, 1.0 / b as f32, simd))
+            .sum();
         let target = if into_weights {
             &mut self.weights
         } else {
@@ -90,10 +80,6 @@ impl<'a> FusedEngine<'a> {
             self.pending.get_or_insert_with(|| zeros_like(w))
         };
         let [t1, t2, t3] = &mut target.layers;
-        let parts = &mut self.parts;
-        for p in parts.iter_mut() {
-            p.by_pixel.transpose_of(&p.seen, IMAGE_PIXELS);
-        }
         let parts = &*parts;
         rayon::join(
             // W1 += coef · xᵀ·dH1, over the rows of pixels that are non-zero in the batch.
@@ -107,130 +93,78 @@ impl<'a> FusedEngine<'a> {
             },
             || {
                 for p in parts {
-                    add_outer(t3, &p.h2, &p.z, p.stashed, coef);
-                    add_outer(t2, &p.h1, &p.dh2, p.stashed, coef);
+                    let rows = p.z.len() / CLASSES;
+                    add_outer(t3, &p.h2, &p.z, rows, coef);
+                    add_outer(t2, &p.h1, &p.dh2, rows, coef);
                 }
             },
         );
-        self.parts.iter_mut().for_each(Part::clear);
-    }
-
-    fn stashed(&self) -> usize {
-        self.parts.iter().map(|p| p.stashed).sum()
-    }
-
-    /// The pending gradient, stash included (for comparing against burn's).
-    #[cfg(test)]
-    pub(crate) fn pending_gradient(&mut self) -> Option<Weights> {
-        self.apply_gradient(1.0, false);
-        self.pending.take()
+        (loss / b as f64) as f32
     }
 }
 
 impl Part {
-    fn clear(&mut self) {
-        self.stashed = 0;
-        self.seen.clear();
-        for v in [
-            &mut self.h1,
-            &mut self.h2,
-            &mut self.z,
-            &mut self.dh1,
-            &mut self.dh2,
-        ] {
-            v.clear();
-        }
-    }
-
     /// `rows` of the training set through the network and back to the gradients of every
-    /// activation, appended to the stash, with `dz_scale` the weight of one sample's loss;
-    /// returns the summed loss.
+    /// activation, with `scale` the weight of one sample's loss; returns the summed loss.
     fn forward_backward(
         &mut self,
         w: &Weights,
         train: &Split,
         rows: &[u32],
-        dz_scale: f32,
+        scale: f32,
         simd: Simd,
     ) -> f64 {
-        let (start, b) = (self.stashed, rows.len());
+        let b = rows.len();
         self.by_image
             .from_rows(rows.iter().map(|&i| train.image(i as usize)));
         self.forward(w, b, simd);
-        // dZ = dz_scale · (softmax(Z) - onehot(y)): the gradient of the loss by the logits.
+        // dZ = scale · (softmax(Z) - onehot(y)): the gradient of the batch's mean cross-entropy.
         let mut loss = 0.0f64;
-        for (z, &i) in self.z[start * CLASSES..]
-            .chunks_exact_mut(CLASSES)
-            .zip(rows)
-        {
+        for (z, &i) in self.z.chunks_exact_mut(CLASSES).zip(rows) {
             let label = usize::from(train.labels[i as usize]);
-            loss += f64::from(softmax_grad(z, label, dz_scale));
+            loss += f64::from(softmax_grad(z, label, scale));
         }
         // Gradients flowing back use the weights *before* this update.
-        let (z, h1, h2) = (
-            &self.z[start * CLASSES..],
-            &self.h1[start * H1..],
-            &self.h2[start * H2..],
-        );
-        self.dh2.resize((start + b) * H2, 0.0);
-        let dh2 = &mut self.dh2[start * H2..];
-        matmul_bt(z, &w.layers[2].weight, dh2, b, CLASSES, H2);
-        relu_mask(dh2, h2);
-        self.dh1.resize((start + b) * H1, 0.0);
-        let dh1 = &mut self.dh1[start * H1..];
-        matmul_bt(dh2, &w.layers[1].weight, dh1, b, H2, H1);
-        relu_mask(dh1, h1);
-        self.seen.append(&self.by_image);
-        self.stashed += b;
+        resize(&mut self.dh2, b * H2);
+        matmul_bt(&self.z, &w.layers[2].weight, &mut self.dh2, b, CLASSES, H2);
+        relu_mask(&mut self.dh2, &self.h2);
+        resize(&mut self.dh1, b * H1);
+        matmul_bt(&self.dh2, &w.layers[1].weight, &mut self.dh1, b, H2, H1);
+        relu_mask(&mut self.dh1, &self.h1);
+        self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
         loss
     }
 
-    /// The `b` images in `by_image` through the network, their post-ReLU `h1`, `h2` and logits
-    /// `z` appended to the stash's.
+    /// The `b` images in `by_image` through the network: post-ReLU `h1`, `h2` and logits `z`.
     fn forward(&mut self, w: &Weights, b: usize, simd: Simd) {
         let l1 = &w.layers[0];
-        let start = self.h1.len();
+        self.h1.clear();
         for _ in 0..b {
             self.h1.extend_from_slice(&l1.bias);
         }
-        let h1 = &mut self.h1[start..];
-        simd.gather_axpy_rows(h1, &[(&self.by_image, &l1.weight)], H1, 1.0);
-        h1.iter_mut().for_each(|v| *v = v.max(0.0));
-        linear(&w.layers[1], &self.h1[start..], b, &mut self.h2, true);
-        let start = self.h2.len() - b * H2;
-        linear(&w.layers[2], &self.h2[start..], b, &mut self.z, false);
+        simd.gather_axpy_rows(&mut self.h1, &[(&self.by_image, &l1.weight)], H1, 1.0);
+        self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
+        linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
+        linear(&w.layers[2], &self.h2, b, &mut self.z, false);
     }
 
     /// How many of `labels` the network's logits for the images in `by_image` get right.
     fn count_correct(&mut self, w: &Weights, labels: &[u8], simd: Simd) -> usize {
-        self.clear();
         self.forward(w, labels.len(), simd);
-        let correct = self
-            .z
+        self.z
             .chunks_exact(CLASSES)
             .zip(labels)
             .filter(|(z, label)| argmax(z) == usize::from(**label))
-            .count();
-        self.clear();
-        correct
+            .count()
     }
 }
 
 impl GradientEngine for FusedEngine<'_> {
     fn accumulate(&mut self, batch: &[u32], scale: f32) -> Result<f32> {
-        let b = batch.len() as f32;
-        // `scale` goes into dZ, so that chunks of any size share one weight-gradient pass.
-        let loss = self.forward_backward(batch, scale / b);
-        if self.stashed() >= STASH_ROWS {
-            self.apply_gradient(1.0, false);
-        }
-        Ok((loss / f64::from(b)) as f32)
+        Ok(self.pass(batch, scale, false))
     }
 
     fn update(&mut self, learning_rate: f64) -> Result<()> {
-        if self.stashed() > 0 {
-            self.apply_gradient(1.0, false);
-        }
         if let Some(grad) = self.pending.take() {
             let lr = learning_rate as f32;
             for (w, g) in self.weights.layers.iter_mut().zip(&grad.layers) {
@@ -252,12 +186,7 @@ impl GradientEngine for FusedEngine<'_> {
                 self.simd
                     .sample_step(&mut self.weights, image, usize::from(label), lr)
             }
-            _ => {
-                let b = batch.len();
-                let loss = self.forward_backward(batch, 1.0 / b as f32);
-                self.apply_gradient(-lr, true);
-                (loss / b as f64) as f32
-            }
+            _ => self.pass(batch, -lr, true),
         })
     }
 
@@ -290,6 +219,11 @@ impl GradientEngine for FusedEngine<'_> {
     }
 }
 
+fn resize(v: &mut Vec<f32>, len: usize) {
+    v.clear();
+    v.resize(len, 0.0);
+}
+
 fn zeros_like(w: &Weights) -> Weights {
     let mut z = w.clone();
     for l in &mut z.layers {
@@ -309,27 +243,11 @@ struct Sparse {
 }
 
 impl Sparse {
-    fn clear(&mut self) {
+    /// The non-zeros of `rows`, dense rows of equal length.
+    fn from_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
         self.start.clear();
         self.index.clear();
         self.value.clear();
-    }
-
-    /// Adds `other`'s rows below this matrix's.
-    fn append(&mut self, other: &Sparse) {
-        if self.start.is_empty() {
-            self.start.push(0);
-        }
-        let offset = self.index.len();
-        self.start
-            .extend(other.start[1..].iter().map(|&s| s + offset));
-        self.index.extend_from_slice(&other.index);
-        self.value.extend_from_slice(&other.value);
-    }
-
-    /// The non-zeros of `rows`, dense rows of equal length.
-    fn from_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
-        self.clear();
         self.start.push(0);
         for row in rows {
             for (j, &v) in row.iter().enumerate() {
@@ -435,13 +353,12 @@ fn gather_block<const W: usize, const FMA: bool>(
     }
 }
 
-/// Appends `x·W + bias` to `out`, optionally through ReLU; `x` is `b × inputs`.
+/// `out = x·W + bias`, optionally through ReLU; `x` is `b × inputs`.
 fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, relu: bool) {
-    let start = out.len();
+    out.clear();
     for _ in 0..b {
         out.extend_from_slice(&l.bias);
     }
-    let out = &mut out[start..];
     // SAFETY: all three matrices are dense row-major with the dimensions passed.
     unsafe {
         gemm(

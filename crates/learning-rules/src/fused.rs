@@ -116,7 +116,7 @@ impl Part {
     ) -> f64 {
         let b = rows.len();
         self.by_image
-            .from_rows(rows.iter().map(|&i| train.image(i as usize)));
+            .set_rows(rows.iter().map(|&i| train.image(i as usize)));
         self.forward(w, b, simd);
         // dZ = scale · (softmax(Z) - onehot(y)): the gradient of the batch's mean cross-entropy.
         let mut loss = 0.0f64;
@@ -202,7 +202,7 @@ impl GradientEngine for FusedEngine<'_> {
                 .zip(group)
                 .map(|(part, &start)| {
                     let end = (start + EVAL_CHUNK).min(test.len());
-                    part.by_image.from_rows((start..end).map(|i| test.image(i)));
+                    part.by_image.set_rows((start..end).map(|i| test.image(i)));
                     part.count_correct(w, &test.labels[start..end], simd)
                 })
                 .sum::<usize>();
@@ -244,7 +244,7 @@ struct Sparse {
 
 impl Sparse {
     /// The non-zeros of `rows`, dense rows of equal length.
-    fn from_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
+    fn set_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
         self.start.clear();
         self.index.clear();
         self.value.clear();

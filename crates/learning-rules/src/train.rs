@@ -196,7 +196,7 @@ fn run_epochs(
                 out_of_time = samples < n;
                 break;
             }
-            if batches % evaluate_every == 0 && samples < n {
+            if batches.is_multiple_of(evaluate_every) && samples < n {
                 let eval_start = Instant::now();
                 history.checkpoints.push(Checkpoint {
                     epochs: (epoch - 1) as f64 + samples as f64 / n as f64,

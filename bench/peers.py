@@ -6,7 +6,13 @@ prints the README's performance table (seconds of training per 60,000 samples, r
 Ours: `learning-rules bench` (median of 5 runs after a warm-up). Peers: pytorch_ref.py and
 jax_ref.py (copies of the course's reference loops), several epochs each, the first left out as
 warm-up, median of the rest. Per-sample training is timed on the first 10,000 samples and scaled.
+
+The machine's speed drifts by ±15 % over minutes (a shared host), so the contenders are interleaved:
+each round times every contender on one rule, then the next rule, and the table reports each
+contender's median over the rounds (`--rounds`, default 3); the ratios' spread over rounds is printed
+too.
 """
+import argparse
 import json
 import os
 import pathlib
@@ -47,23 +53,46 @@ def cpu_name():
     return platform.processor()
 
 
-def main():
-    OUT.mkdir(parents=True, exist_ok=True)
-    ours_json = OUT / "learning-rules.json"
+def our_row(rule):
+    """`learning-rules bench` for one rule: its JSON row."""
+    out = OUT / "learning-rules.json"
     binary = REPO / "target" / "release" / "learning-rules"
-    subprocess.run([str(binary), "bench", "--sample-subset", str(SUBSET), "--json", str(ours_json)],
-                   check=True)
-    ours = {row["rule"]: row for row in json.loads(ours_json.read_text())}
-    peers = {}
-    for name, script in PEERS.items():
-        for rule, peer_rule in RULES.items():
-            peers[(name, rule)] = peer_seconds(script, peer_rule)
-            print(f"{name:<9} {rule:<11} {peers[(name, rule)]:.3f} s per 60k", flush=True)
+    subprocess.run([str(binary), "bench", "--rules", rule, "--sample-subset", str(SUBSET),
+                    "--json", str(out)], check=True, capture_output=True)
+    return json.loads(out.read_text())[0]
 
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median taken)")
+    rounds = parser.parse_args().rounds
+    OUT.mkdir(parents=True, exist_ok=True)
     names = list(PEERS)
+    samples = {}  # (contender, rule) -> seconds per 60k, one per round
+    our_rows = {}
+    for r in range(rounds):
+        for rule, peer_rule in RULES.items():
+            row = our_row(rule)
+            our_rows.setdefault(rule, []).append(row)
+            samples.setdefault(("ours", rule), []).append(row["seconds_per_60k"])
+            line = [f"round {r + 1}/{rounds} {rule:<11} ours {row['seconds_per_60k']:.3f}"]
+            for name, script in PEERS.items():
+                seconds = peer_seconds(script, peer_rule)
+                samples.setdefault((name, rule), []).append(seconds)
+                line.append(f"{name} {seconds:.3f}")
+            print(" | ".join(line), flush=True)
+    median = {key: statistics.median(values) for key, values in samples.items()}
+    ours = {
+        rule: {**rows[0], "seconds_per_60k": median[("ours", rule)],
+               "updates_per_second": statistics.median(r["updates_per_second"] for r in rows),
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in rows)}
+        for rule, rows in our_rows.items()
+    }
+    peers = {key: value for key, value in median.items() if key[0] != "ours"}
     lines = [
         f"Machine: {cpu_name()}, {os.cpu_count()} cores; seconds of training per 60,000 samples "
-        f"(evaluation excluded), per-sample on the first {SUBSET:,} samples scaled to 60,000.",
+        f"(evaluation excluded), per-sample on the first {SUBSET:,} samples scaled to 60,000; "
+        f"median of {rounds} interleaved rounds.",
         "",
         "| rule | learning-rules | " + " | ".join(names) + " | "
         + " | ".join(f"÷ {n}" for n in names) + " | peak RSS (MB) |",
@@ -77,8 +106,17 @@ def main():
             f"| {rule} | {mine:.3f} s | " + " | ".join(f"{t:.3f} s" for t in theirs) + " | "
             + " | ".join(f"{mine / t:.2f}×" for t in theirs) + f" | {ours[rule]['peak_rss_mb']:.0f} |"
         )
-        rows.append({**ours[rule], **{f"{n} seconds_per_60k": peers[(n, rule)] for n in names}})
-    table = "\n".join(lines)
+        rows.append({**ours[rule], **{f"{n} seconds_per_60k": peers[(n, rule)] for n in names},
+                     "rounds": {n: samples[(n, rule)] for n in ["ours", *names]}})
+    spread = ["", "Ratio per round (min–max):"]
+    for rule in RULES:
+        per_round = [
+            f"÷ {n} {min(o / p for o, p in zip(samples[('ours', rule)], samples[(n, rule)])):.2f}–"
+            f"{max(o / p for o, p in zip(samples[('ours', rule)], samples[(n, rule)])):.2f}×"
+            for n in names
+        ]
+        spread.append(f"- {rule}: " + ", ".join(per_round))
+    table = "\n".join(lines + spread)
     print("\n" + table)
     (OUT / "table.md").write_text(table + "\n")
     (OUT / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n")

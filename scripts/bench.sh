@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark: learning-rules against PyTorch and JAX on this machine, one run.
-#   scripts/bench.sh                 full comparison (sets up .venv-bench: torch, jax[cpu]; ~3 GB)
+#   scripts/bench.sh [--rounds N]    full comparison, N interleaved rounds (default 3; sets up
+#                                    .venv-bench: torch, jax[cpu]; ~3 GB)
 #   scripts/bench.sh --ours-only     just `learning-rules bench` (no Python needed)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,4 +16,4 @@ if ! .venv-bench/bin/python -c 'import torch, jax' 2>/dev/null; then
     python3 -m venv .venv-bench
     .venv-bench/bin/pip install --quiet --disable-pip-version-check torch numpy "jax[cpu]"
 fi
-.venv-bench/bin/python bench/peers.py
+.venv-bench/bin/python bench/peers.py "$@"

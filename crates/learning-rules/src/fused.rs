@@ -22,9 +22,9 @@ const EVAL_CHUNK: usize = 1000;
 
 pub(crate) struct FusedEngine<'a> {
     weights: Weights,
-    /// Pending gradient (per-epoch rule), same layout as `weights`.
-    pub(crate) pending: Option<Weights>,
     train: &'a Split,
+    /// The training images' non-zero pixels, found once rather than at every batch.
+    train_pixels: Sparse,
     /// One share of the batch per core, with its activations and gradients, reused across
     /// updates.
     parts: Vec<Part>,
@@ -42,14 +42,18 @@ struct Part {
     z: Vec<f32>,
     dh1: Vec<f32>,
     dh2: Vec<f32>,
+    /// This share's part of the pending gradient (per-epoch rule), laid out as the weights.
+    pending: Option<Weights>,
 }
 
 impl<'a> FusedEngine<'a> {
     pub(crate) fn new(weights: Weights, train: &'a Split) -> FusedEngine<'a> {
+        let mut train_pixels = Sparse::default();
+        train_pixels.set_rows((0..train.len()).map(|i| train.image(i)));
         FusedEngine {
             weights,
-            pending: None,
             train,
+            train_pixels,
             parts: (0..rayon::current_num_threads())
                 .map(|_| Part::default())
                 .collect(),
@@ -57,71 +61,98 @@ impl<'a> FusedEngine<'a> {
         }
     }
 
-    /// Forward and backward over `batch`; the weight gradient times `coef` is added to the
-    /// weights themselves (`coef = -lr`, `into_weights`) or to the pending gradient.
+    /// Forward and backward over `batch`, each core taking a share of it; returns the batch's
+    /// mean loss. The weight gradient times `coef` is added to the weights themselves
+    /// (`coef = -lr`, `into_weights`) or to the pending gradient.
     ///
-    /// Two parallel phases, so the cores meet twice per batch rather than once per operation:
-    /// each core takes a share of the batch down to the gradients of its activations, then one
-    /// core updates the first layer while the other updates the two dense ones.
+    /// Updating the weights needs every share's activation gradients, so the cores meet again
+    /// and one updates the first layer while the other updates the two dense ones. A pending
+    /// gradient needs no meeting: each core adds its share into a gradient of its own, and
+    /// [`FusedEngine::take_pending`] sums them.
     fn pass(&mut self, batch: &[u32], coef: f32, into_weights: bool) -> f32 {
         let b = batch.len();
         let per_part = b.div_ceil(self.parts.len());
         let parts = &mut self.parts[..b.div_ceil(per_part)];
-        let (w, train, simd) = (&self.weights, self.train, self.simd);
+        let (w, simd) = (&self.weights, self.simd);
+        let (pixels, labels) = (&self.train_pixels, &self.train.labels[..]);
         let loss: f64 = parts
             .par_iter_mut()
             .zip(batch.par_chunks(per_part))
-            .map(|(part, rows)| part.forward_backward(w, train, rows, 1.0 / b as f32, simd))
+            .map(|(part, rows)| {
+                let loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
+                if !into_weights {
+                    let mut pending = part.pending.take().unwrap_or_else(|| zeros_like(w));
+                    let [t1, t2, t3] = &mut pending.layers;
+                    add_first_layer_gradient(t1, &[&*part], coef, simd);
+                    add_dense_gradients(t2, t3, &[&*part], coef);
+                    part.pending = Some(pending);
+                }
+                loss
+            })
             .sum();
-        let target = if into_weights {
-            &mut self.weights
-        } else {
-            let w = &self.weights;
-            self.pending.get_or_insert_with(|| zeros_like(w))
-        };
-        let [t1, t2, t3] = &mut target.layers;
-        let parts = &*parts;
-        rayon::join(
-            // W1 += coef · xᵀ·dH1, over the rows of pixels that are non-zero in the batch.
-            || {
-                let terms: Vec<Term<'_>> =
-                    parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
-                simd.gather_axpy_rows(&mut t1.weight, &terms, H1, coef);
-                for row in parts.iter().flat_map(|p| p.dh1.chunks_exact(H1)) {
-                    axpy(&mut t1.bias, coef, row);
-                }
-            },
-            || {
-                for p in parts {
-                    let rows = p.z.len() / CLASSES;
-                    add_outer(t3, &p.h2, &p.z, rows, coef);
-                    add_outer(t2, &p.h1, &p.dh2, rows, coef);
-                }
-            },
-        );
+        if into_weights {
+            let [t1, t2, t3] = &mut self.weights.layers;
+            let parts: Vec<&Part> = parts.iter().collect();
+            rayon::join(
+                || add_first_layer_gradient(t1, &parts, coef, simd),
+                || add_dense_gradients(t2, t3, &parts, coef),
+            );
+        }
         (loss / b as f64) as f32
+    }
+
+    /// The pending gradient summed over the cores' shares, and forgotten.
+    pub(crate) fn take_pending(&mut self) -> Option<Weights> {
+        let mut shares = self.parts.iter_mut().filter_map(|p| p.pending.take());
+        let mut total = shares.next()?;
+        for share in shares {
+            for (t, s) in total.layers.iter_mut().zip(&share.layers) {
+                axpy(&mut t.weight, 1.0, &s.weight);
+                axpy(&mut t.bias, 1.0, &s.bias);
+            }
+        }
+        Some(total)
+    }
+}
+
+/// `W1 += coef · xᵀ·dH1` and its bias, over the rows of pixels that are non-zero in `parts`.
+fn add_first_layer_gradient(target: &mut LayerWeights, parts: &[&Part], coef: f32, simd: Simd) {
+    let terms: Vec<Term<'_>> = parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
+    simd.gather_axpy_rows(&mut target.weight, &terms, H1, coef);
+    for row in parts.iter().flat_map(|p| p.dh1.chunks_exact(H1)) {
+        axpy(&mut target.bias, coef, row);
+    }
+}
+
+/// The two dense layers' gradients from `parts`, times `coef`, added into `t2` and `t3`.
+fn add_dense_gradients(t2: &mut LayerWeights, t3: &mut LayerWeights, parts: &[&Part], coef: f32) {
+    for p in parts {
+        let rows = p.z.len() / CLASSES;
+        add_outer(t3, &p.h2, &p.z, rows, coef);
+        add_outer(t2, &p.h1, &p.dh2, rows, coef);
     }
 }
 
 impl Part {
-    /// `rows` of the training set through the network and back to the gradients of every
-    /// activation, with `scale` the weight of one sample's loss; returns the summed loss.
+    /// `rows` of the training set (its `pixels` and `labels`) through the network and back to
+    /// the gradients of every activation, with `scale` the weight of one sample's loss;
+    /// returns the summed loss.
     fn forward_backward(
         &mut self,
         w: &Weights,
-        train: &Split,
+        pixels: &Sparse,
+        labels: &[u8],
         rows: &[u32],
         scale: f32,
         simd: Simd,
     ) -> f64 {
         let b = rows.len();
-        self.by_image
-            .set_rows(rows.iter().map(|&i| train.image(i as usize)));
+        self.by_image.select_rows(pixels, rows);
         self.forward(w, b, simd);
         // dZ = scale · (softmax(Z) - onehot(y)): the gradient of the batch's mean cross-entropy.
         let mut loss = 0.0f64;
         for (z, &i) in self.z.chunks_exact_mut(CLASSES).zip(rows) {
-            let label = usize::from(train.labels[i as usize]);
+            let label = usize::from(labels[i as usize]);
             loss += f64::from(softmax_grad(z, label, scale));
         }
         // Gradients flowing back use the weights *before* this update.
@@ -165,7 +196,7 @@ impl GradientEngine for FusedEngine<'_> {
     }
 
     fn update(&mut self, learning_rate: f64) -> Result<()> {
-        if let Some(grad) = self.pending.take() {
+        if let Some(grad) = self.take_pending() {
             let lr = learning_rate as f32;
             for (w, g) in self.weights.layers.iter_mut().zip(&grad.layers) {
                 axpy(&mut w.weight, -lr, &g.weight);
@@ -179,12 +210,9 @@ impl GradientEngine for FusedEngine<'_> {
         let lr = learning_rate as f32;
         Ok(match batch {
             [i] => {
-                let (image, label) = (
-                    self.train.image(*i as usize),
-                    self.train.labels[*i as usize],
-                );
-                self.simd
-                    .sample_step(&mut self.weights, image, usize::from(label), lr)
+                let pixels = self.train_pixels.row(*i as usize);
+                let label = usize::from(self.train.labels[*i as usize]);
+                self.simd.sample_step(&mut self.weights, pixels, label, lr)
             }
             _ => self.pass(batch, -lr, true),
         })
@@ -260,6 +288,20 @@ impl Sparse {
         }
     }
 
+    /// Rows `rows` of `all`, in that order.
+    fn select_rows(&mut self, all: &Sparse, rows: &[u32]) {
+        self.start.clear();
+        self.index.clear();
+        self.value.clear();
+        self.start.push(0);
+        for &r in rows {
+            let (index, value) = all.row(r as usize);
+            self.index.extend_from_slice(index);
+            self.value.extend_from_slice(value);
+            self.start.push(self.index.len());
+        }
+    }
+
     /// The transpose of `other`, whose rows have `cols` columns (a counting sort).
     fn transpose_of(&mut self, other: &Sparse, cols: usize) {
         self.start.clear();
@@ -283,11 +325,14 @@ impl Sparse {
         }
     }
 
-    fn row(&self, r: usize) -> (&[u32], &[f32]) {
+    fn row(&self, r: usize) -> SparseRow<'_> {
         let range = self.start[r]..self.start[r + 1];
         (&self.index[range.clone()], &self.value[range])
     }
 }
+
+/// One row of a [`Sparse`] matrix (an image's non-zero pixels, say): columns and values.
+type SparseRow<'r> = (&'r [u32], &'r [f32]);
 
 /// A sparse matrix `a` and a dense `src`, whose product [`gather_axpy_rows_body`] adds.
 type Term<'t> = (&'t Sparse, &'t [f32]);
@@ -515,7 +560,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// pixels, rows of `W2` for active first-layer units, rows of `W3` for active second-layer
 /// units. Returns the sample's loss, taken before the update.
 #[inline(always)]
-fn sample_step_body(w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
+fn sample_step_body(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
     let [l1, l2, l3] = &mut w.layers;
     let mut h1 = [0.0f32; H1];
     let mut h2 = [0.0f32; H2];
@@ -523,11 +568,11 @@ fn sample_step_body(w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
     let mut dh1 = [0.0f32; H1];
     let mut dh2 = [0.0f32; H2];
 
+    let (pixels, values) = x;
     h1.copy_from_slice(&l1.bias);
-    for (i, &xi) in x.iter().enumerate() {
-        if xi != 0.0 {
-            axpy(&mut h1, xi, &l1.weight[i * H1..(i + 1) * H1]);
-        }
+    for (&i, &xi) in pixels.iter().zip(values) {
+        let i = i as usize;
+        axpy(&mut h1, xi, &l1.weight[i * H1..(i + 1) * H1]);
     }
     h2.copy_from_slice(&l2.bias);
     for i in 0..H1 {
@@ -565,10 +610,9 @@ fn sample_step_body(w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
     }
     axpy(&mut l2.bias, -lr, &dh2);
     // Layer 1: only rows of non-zero pixels change.
-    for (i, &xi) in x.iter().enumerate() {
-        if xi != 0.0 {
-            axpy(&mut l1.weight[i * H1..(i + 1) * H1], -lr * xi, &dh1);
-        }
+    for (&i, &xi) in pixels.iter().zip(values) {
+        let i = i as usize;
+        axpy(&mut l1.weight[i * H1..(i + 1) * H1], -lr * xi, &dh1);
     }
     axpy(&mut l1.bias, -lr, &dh1);
     loss
@@ -609,7 +653,7 @@ impl Simd {
         }
     }
 
-    fn sample_step(self, w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
+    fn sample_step(self, w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
         match self {
             // SAFETY: `detect` checked that the CPU has these instructions.
             #[cfg(target_arch = "x86_64")]
@@ -655,12 +699,12 @@ fn gather_axpy_rows_avx2(dst: &mut [f32], terms: &[Term<'_>], width: usize, scal
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn sample_step_avx512(w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
+fn sample_step_avx512(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
     sample_step_body(w, x, label, lr)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn sample_step_avx2(w: &mut Weights, x: &[f32], label: usize, lr: f32) -> f32 {
+fn sample_step_avx2(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
     sample_step_body(w, x, label, lr)
 }

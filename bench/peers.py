@@ -21,6 +21,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 OUT = REPO / "output" / "bench"
@@ -55,11 +56,12 @@ def cpu_name():
 
 def our_row(rule):
     """`learning-rules bench` for one rule: its JSON row."""
-    out = OUT / "learning-rules.json"
     binary = REPO / "target" / "release" / "learning-rules"
-    subprocess.run([str(binary), "bench", "--rules", rule, "--sample-subset", str(SUBSET),
-                    "--json", str(out)], check=True, capture_output=True)
-    return json.loads(out.read_text())[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "row.json"
+        subprocess.run([str(binary), "bench", "--rules", rule, "--sample-subset", str(SUBSET),
+                        "--json", str(out)], check=True, capture_output=True)
+        return json.loads(out.read_text())[0]
 
 
 def main():
@@ -88,6 +90,7 @@ def main():
                "peak_rss_mb": max(r["peak_rss_mb"] for r in rows)}
         for rule, rows in our_rows.items()
     }
+    (OUT / "learning-rules.json").write_text(json.dumps(list(ours.values()), indent=2) + "\n")
     peers = {key: value for key, value in median.items() if key[0] != "ours"}
     lines = [
         f"Machine: {cpu_name()}, {os.cpu_count()} cores; seconds of training per 60,000 samples "
@@ -110,11 +113,10 @@ def main():
                      "rounds": {n: samples[(n, rule)] for n in ["ours", *names]}})
     spread = ["", "Ratio per round (min–max):"]
     for rule in RULES:
-        per_round = [
-            f"÷ {n} {min(o / p for o, p in zip(samples[('ours', rule)], samples[(n, rule)])):.2f}–"
-            f"{max(o / p for o, p in zip(samples[('ours', rule)], samples[(n, rule)])):.2f}×"
-            for n in names
-        ]
+        per_round = []
+        for n in names:
+            ratios = [o / p for o, p in zip(samples[("ours", rule)], samples[(n, rule)])]
+            per_round.append(f"÷ {n} {min(ratios):.2f}–{max(ratios):.2f}×")
         spread.append(f"- {rule}: " + ", ".join(per_round))
     table = "\n".join(lines + spread)
     print("\n" + table)

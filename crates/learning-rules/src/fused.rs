@@ -273,10 +273,7 @@ struct Sparse {
 impl Sparse {
     /// The non-zeros of `rows`, dense rows of equal length.
     fn set_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
-        self.start.clear();
-        self.index.clear();
-        self.value.clear();
-        self.start.push(0);
+        self.clear();
         for row in rows {
             for (j, &v) in row.iter().enumerate() {
                 if v != 0.0 {
@@ -288,12 +285,17 @@ impl Sparse {
         }
     }
 
-    /// Rows `rows` of `all`, in that order.
-    fn select_rows(&mut self, all: &Sparse, rows: &[u32]) {
+    /// No rows, keeping the buffers.
+    fn clear(&mut self) {
         self.start.clear();
         self.index.clear();
         self.value.clear();
         self.start.push(0);
+    }
+
+    /// Rows `rows` of `all`, in that order.
+    fn select_rows(&mut self, all: &Sparse, rows: &[u32]) {
+        self.clear();
         for &r in rows {
             let (index, value) = all.row(r as usize);
             self.index.extend_from_slice(index);

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Sets up everything the notebooks need, once per machine (re-running it is quick):
-#   .venv/            Python environment with JupyterLab, nbclient and pytest
-#   evcxr_jupyter     the Rust Jupyter kernel, installed with cargo (about 5 minutes the first time)
+#   .venv/            Python environment with JupyterLab, nbclient, pytest and Playwright
+#   evcxr_jupyter     the Rust Jupyter kernel 0.22.0 from the crate registry's source, with
+#                     scripts/patches/evcxr_jupyter-0.22.0-interrupt.patch applied (Stop sends
+#                     SIGINT instead of killing the kernel's worker), installed into
+#                     $EVCXR_HOME (default ~/.cache/learning-rules/evcxr-0.22.0-interrupt):
+#                     about 5 minutes the first time, shared by every clone on the machine, and
+#                     an `evcxr_jupyter` of your own is left alone
 #   .venv/share/jupyter/kernels/rust/
 #                     a kernel spec named `rust` inside the project's environment: the user's
 #                     own kernels (~/.local/share/jupyter) are left as they are
@@ -19,14 +24,31 @@ if [ ! -x "$REPO/.venv/bin/python" ]; then
     step "creating the Python environment .venv"
     python3 -m venv "$REPO/.venv"
 fi
-if ! "$REPO/.venv/bin/python" -c 'import jupyterlab, nbclient, nbformat, pytest' 2>/dev/null; then
-    step "installing JupyterLab, nbclient and pytest into .venv"
+if ! "$REPO/.venv/bin/python" -c 'import jupyterlab, nbclient, nbformat, pytest, playwright' 2>/dev/null; then
+    step "installing JupyterLab, nbclient, pytest and Playwright into .venv"
     "$REPO/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$REPO/scripts/requirements.txt"
 fi
 
-if ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
-    step "installing evcxr_jupyter $EVCXR_VERSION with cargo (a few minutes, once)"
-    cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
+EVCXR_HOME="${EVCXR_HOME:-$HOME/.cache/learning-rules/evcxr-$EVCXR_VERSION-interrupt}"
+EVCXR_BIN="$EVCXR_HOME/bin/evcxr_jupyter"
+PATCH="$REPO/scripts/patches/evcxr_jupyter-$EVCXR_VERSION-interrupt.patch"
+# The patch's checksum is recorded with the install, so that a changed patch is reinstalled.
+PATCH_SUM="$(sha256sum "$PATCH" | cut -d' ' -f1)"
+if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patch.sha256" 2>/dev/null)" != "$PATCH_SUM" ]; then
+    step "installing evcxr_jupyter $EVCXR_VERSION, patched, into $EVCXR_HOME (a few minutes, once)"
+    SRC="$(mktemp -d)"
+    # The published source, fetched through cargo from the crate registry.
+    mkdir -p "$SRC/fetch/src"
+    printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nevcxr_jupyter = "=%s"\n' \
+        "$EVCXR_VERSION" > "$SRC/fetch/Cargo.toml"
+    touch "$SRC/fetch/src/lib.rs"
+    cargo fetch --quiet --manifest-path "$SRC/fetch/Cargo.toml"
+    REGISTRY_SRC="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/evcxr_jupyter-"$EVCXR_VERSION" | head -n1)"
+    cp -r "$REGISTRY_SRC" "$SRC/evcxr_jupyter"
+    patch --quiet -p1 -d "$SRC/evcxr_jupyter" < "$PATCH"
+    cargo install --quiet --locked --force --path "$SRC/evcxr_jupyter" --root "$EVCXR_HOME"
+    echo "$PATCH_SUM" > "$EVCXR_HOME/patch.sha256"
+    rm -rf "$SRC"
 fi
 
 # evcxr_jupyter installs its kernel into $JUPYTER_PATH/kernels/rust (logos, version.txt …);
@@ -35,14 +57,24 @@ fi
 JUPYTER_DATA="$REPO/.venv/share/jupyter"
 KERNEL_DIR="$JUPYTER_DATA/kernels/rust"
 mkdir -p "$REPO/.evcxr"
-JUPYTER_PATH="$JUPYTER_DATA" evcxr_jupyter --install >/dev/null
+JUPYTER_PATH="$JUPYTER_DATA" "$EVCXR_BIN" --install >/dev/null
+# The environment makes the kernel build the support crate as the CLI's release build does:
+# evcxr's own profile (opt-level 2, debug assertions, overflow checks, incremental) halves
+# training speed, and cargo's CARGO_PROFILE_DEV_* variables override what evcxr writes into its
+# manifest. Interrupts go to the kernel as messages; the patched kernel turns them into SIGINT.
 cat > "$KERNEL_DIR/kernel.json" <<JSON
 {
-  "argv": ["$(command -v evcxr_jupyter)", "--control_file", "{connection_file}"],
+  "argv": ["$EVCXR_BIN", "--control_file", "{connection_file}"],
   "display_name": "Rust (learning-rules)",
   "language": "rust",
   "interrupt_mode": "message",
-  "env": {"EVCXR_TMPDIR": "$REPO/.evcxr"}
+  "env": {
+    "EVCXR_TMPDIR": "$REPO/.evcxr",
+    "CARGO_PROFILE_DEV_OPT_LEVEL": "3",
+    "CARGO_PROFILE_DEV_DEBUG_ASSERTIONS": "false",
+    "CARGO_PROFILE_DEV_OVERFLOW_CHECKS": "false",
+    "CARGO_PROFILE_DEV_INCREMENTAL": "false"
+  }
 }
 JSON
 # Jupyter searches JUPYTER_PATH before the user's folder: our `rust` kernel wins inside the
@@ -50,4 +82,4 @@ JSON
 # evcxr_jupyter reads JUPYTER_PATH as one folder, so it is set to exactly this one.
 export JUPYTER_PATH="$JUPYTER_DATA"
 export PATH="$REPO/.venv/bin:$PATH"
-step "ready: kernel \`rust\` -> $(command -v evcxr_jupyter), build folder .evcxr/"
+step "ready: kernel \`rust\` -> $EVCXR_BIN, build folder .evcxr/"

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use learning_rules::{Engine, Error, LearningRule, Mnist, Result, TrainingConfig, train};
+use learning_rules::{Engine, Error, LearningRule, Dataset, Result, TrainingConfig, train};
 
 use crate::memory;
 
@@ -40,7 +40,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.runs == 0 {
         return Err(Error::InvalidConfig("--runs 0: time at least 1 run".into()));
     }
-    let data = Mnist::load()?;
+    let data = Dataset::load()?;
     let rules = if args.rules.is_empty() {
         LearningRule::ALL.to_vec()
     } else {
@@ -58,7 +58,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for rule in rules {
         let config = TrainingConfig {
             epochs: 1,
-            print_log: false,
             engine: args.engine,
             train_samples: (rule == LearningRule::PerSample).then_some(args.sample_subset),
             ..TrainingConfig::lecture(rule)
@@ -93,7 +92,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         rows.push(row);
     }
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&rows).expect("rows are plain numbers");
+        let json = serde_json::to_string_pretty(&rows).map_err(|e| Error::Json {
+            what: "the benchmark rows".into(),
+            reason: e.to_string(),
+        })?;
         learning_rules::error::write_file(path, json)?;
         println!("wrote {}", path.display());
     }

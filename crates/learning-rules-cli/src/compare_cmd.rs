@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use learning_rules::{
-    ComparisonConfig, Engine, Mnist, Result, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, Engine, Dataset, Result, SweepConfig, compare_rules, sweep_batch_sizes,
 };
 
 #[derive(Args)]
@@ -13,15 +13,15 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 10)]
     epochs: usize,
     /// Train on the first N training samples only.
-    #[arg(long)]
-    limit: Option<usize>,
+    #[arg(long, visible_alias = "limit", allow_hyphen_values = true, value_parser = crate::count)]
+    train_samples: Option<usize>,
     /// Stop each rule after this many seconds of training.
     #[arg(long)]
     time_budget: Option<f64>,
     /// Test-accuracy measurements per epoch.
     #[arg(long, default_value_t = 10)]
     evaluations_per_epoch: usize,
-    /// auto (fused on the CPU) or burn (the general path, where every update costs ~0.5 ms).
+    /// auto (fused on the CPU) or burn (the general path, where every update costs about 850 µs).
     #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
     engine: Engine,
     /// Seed of the initial weights and the shuffling.
@@ -42,12 +42,12 @@ pub struct CompareArgs {
 }
 
 pub fn run(args: CompareArgs) -> Result<()> {
-    let data = Mnist::load()?;
+    let data = Dataset::load()?;
     let comparison = compare_rules(
         &data,
         &ComparisonConfig {
             epochs: args.epochs,
-            train_samples: args.limit,
+            train_samples: args.train_samples,
             time_budget_seconds: args.time_budget,
             evaluations_per_epoch: args.evaluations_per_epoch,
             seed: args.seed,
@@ -64,7 +64,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
             &SweepConfig {
                 epochs: args.sweep_epochs,
                 seconds: args.sweep_seconds,
-                train_samples: args.limit,
+                train_samples: args.train_samples,
                 seed: args.seed,
                 ..SweepConfig::default()
             },

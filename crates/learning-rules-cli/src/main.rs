@@ -34,6 +34,21 @@ fn parse<T: std::str::FromStr<Err = learning_rules::Error>>(s: &str) -> Result<T
     s.parse().map_err(|e: learning_rules::Error| e.to_string())
 }
 
+/// Parses a count (epochs, samples, batch size): a whole number. Zero passes here, so that the
+/// library's own check explains what the setting needs.
+fn count(s: &str) -> Result<usize, String> {
+    s.parse().map_err(|_| {
+        format!("`{s}` is not allowed: use a whole number of at least 1 (no sign, no decimals)")
+    })
+}
+
+/// Parses a real number; its range is the library's to check (a learning rate of -1 gets its
+/// own message there, rather than being taken for a flag).
+fn number(s: &str) -> Result<f64, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a number: use a positive number such as 0.1"))
+}
+
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train_cmd::run(args),

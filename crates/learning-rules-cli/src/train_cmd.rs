@@ -1,12 +1,16 @@
 //! `learning-rules train`: one run, the lecture's log, a progress bar, history files.
+//!
+//! Nothing of a run is lost: the output folder is checked before the first epoch, the history
+//! is rewritten (atomically) after every epoch, and a run that diverges or is stopped with
+//! Ctrl-C saves what it had before exiting non-zero.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use learning_rules::{
-    Dataset, DeviceKind, Engine, LearningRule, Mnist, Progress, Result, TrainingConfig,
-    train_with_progress,
+    BatchProgress, DatasetKind, DeviceKind, Engine, Error, History, LearningRule, Observer,
+    Result, Run, StopReason, TrainingConfig, error::write_file, train_with,
 };
 
 #[derive(Args)]
@@ -14,27 +18,28 @@ pub struct TrainArgs {
     /// When to update: per-epoch (24a), minibatch (24b) or per-sample (24c).
     #[arg(long, value_parser = crate::parse::<LearningRule>)]
     rule: LearningRule,
-    /// Passes over the training set [default: 10].
-    #[arg(long)]
+    /// Passes over the training set, at least 1 [default: 10].
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::count)]
     epochs: Option<usize>,
-    /// Learning rate [default: 0.1, or 0.01 per sample].
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Samples per update (minibatch rule) or per gradient chunk (per-epoch rule) [default: 100].
-    #[arg(long)]
+    /// Learning rate, a positive number [default: 0.1, or 0.01 per sample].
+    #[arg(long, visible_alias = "lr", allow_hyphen_values = true, value_parser = crate::number)]
+    learning_rate: Option<f64>,
+    /// Samples per update (minibatch rule) or per gradient chunk (per-epoch rule), at least 1
+    /// [default: 100].
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::count)]
     batch_size: Option<usize>,
     /// Seed of the initial weights and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Train on the first N training samples only.
-    #[arg(long)]
-    limit: Option<usize>,
+    #[arg(long, visible_alias = "limit", allow_hyphen_values = true, value_parser = crate::count)]
+    train_samples: Option<usize>,
     /// Reshuffle every epoch (default: on for minibatch, off otherwise).
     #[arg(long)]
     shuffle: Option<bool>,
     /// mnist or fashion-mnist.
-    #[arg(long, default_value = "mnist", value_parser = crate::parse::<Dataset>)]
-    dataset: Dataset,
+    #[arg(long, default_value = "mnist", value_parser = crate::parse::<DatasetKind>)]
+    dataset: DatasetKind,
     /// cpu or cuda [default: $BURN_DEVICE, else cpu].
     #[arg(long, value_parser = crate::parse::<DeviceKind>)]
     device: Option<DeviceKind>,
@@ -42,9 +47,9 @@ pub struct TrainArgs {
     #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
     engine: Engine,
     /// Stop after this many seconds of training.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = crate::number)]
     time_budget: Option<f64>,
-    /// Folder for the history files (CSV and JSON).
+    /// Folder for the history files (CSV and JSON) and the charts.
     #[arg(long, default_value = "output")]
     out: PathBuf,
 }
@@ -54,14 +59,12 @@ impl TrainArgs {
         let lecture = TrainingConfig::lecture(self.rule);
         TrainingConfig {
             epochs: self.epochs.unwrap_or(lecture.epochs),
-            learning_rate: self.lr.unwrap_or(lecture.learning_rate),
+            learning_rate: self.learning_rate.unwrap_or(lecture.learning_rate),
             batch_size: self.batch_size.unwrap_or(lecture.batch_size),
             shuffle: self.shuffle.unwrap_or(lecture.shuffle),
             seed: self.seed,
-            train_samples: self.limit,
+            train_samples: self.train_samples,
             time_budget_seconds: self.time_budget,
-            // The log goes through the progress bar so the two do not garble each other.
-            print_log: false,
             device: self.device,
             engine: self.engine,
             ..lecture
@@ -69,9 +72,35 @@ impl TrainArgs {
     }
 }
 
+/// The progress bar, the lecture's log through it, and the history saved after every epoch.
+struct TerminalLog<'a> {
+    bar: ProgressBar,
+    out: &'a Path,
+}
+
+impl Observer for TerminalLog<'_> {
+    fn batch(&mut self, p: &BatchProgress) {
+        self.bar.set_length(p.samples_total as u64);
+        self.bar.set_message(p.epoch.to_string());
+        self.bar.set_position(p.samples_done as u64);
+    }
+
+    fn epoch(&mut self, history: &History) {
+        if let Some(record) = history.epochs.last() {
+            self.bar.suspend(|| println!("{}", record.log_lines()));
+        }
+        if let Err(e) = history.save(self.out) {
+            self.bar.suspend(|| eprintln!("warning: {e}"));
+        }
+        self.bar.reset();
+    }
+}
+
 pub fn run(args: TrainArgs) -> Result<()> {
-    let data = Mnist::load_dataset(args.dataset)?;
     let config = args.config();
+    check_writable(&args.out)?;
+    let data = learning_rules::Dataset::load_kind(args.dataset)?;
+    config.validate(data.train.len())?;
     println!(
         "Lecture {} ({}): {} epochs, lr {}, batch size {}, {} training samples",
         config.rule.lecture_part(),
@@ -88,28 +117,56 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let run = train_with_progress(&data, &config, |progress| match progress {
-        Progress::Batch {
-            epoch,
-            samples_done,
-            samples_total,
-            ..
-        } => {
-            bar.set_length(samples_total as u64);
-            bar.set_message(epoch.to_string());
-            bar.set_position(samples_done as u64);
-        }
-        Progress::Epoch(record) => {
-            bar.suspend(|| println!("{}", record.log_lines()));
-            bar.reset();
-        }
-    });
+    let log = TerminalLog {
+        bar: bar.clone(),
+        out: &args.out,
+    };
+    let result = train_with(&data, &config, log);
     bar.finish_and_clear();
-    let run = run?;
-    let mut files = run.history.save(&args.out)?;
+    match result {
+        Ok(run) => {
+            save(&run, &args.out)?;
+            match &run.history.stopped {
+                Some(s) if s.reason == StopReason::Interrupted => {
+                    eprintln!("{s}");
+                    std::process::exit(130);
+                }
+                Some(s) => println!("{s}"),
+                None => {}
+            }
+            Ok(())
+        }
+        Err(Error::Diverged { ref run, .. }) => {
+            // The epochs before the divergence are worth keeping; the weights are not.
+            for f in run.history.save(&args.out)? {
+                println!("wrote {}", f.display());
+            }
+            Err(result.err().expect("matched an error"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates `dir` and writes a file into it, so that a run never trains for minutes only to
+/// find it cannot save.
+fn check_writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(".learning-rules-write-test");
+    write_file(&probe, b"").map_err(|e| match e {
+        Error::Write { path, reason } => Error::Write {
+            path,
+            reason: format!("{reason} (choose another folder with --out)"),
+        },
+        other => other,
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn save(run: &Run, out: &Path) -> Result<()> {
+    let mut files = run.history.save(out)?;
     files.extend(
         run.history
-            .save_figures(args.out.join(config.rule.name()))?,
+            .save_figures(out.join(run.history.rule().name()))?,
     );
     println!("engine: {}", run.history.engine);
     if let Some(mb) = crate::memory::peak_rss_mb() {

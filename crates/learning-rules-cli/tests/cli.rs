@@ -202,3 +202,124 @@ fn bench_writes_the_json_keys_the_issue_asks_for() {
     );
     assert!((s * u - 60_000.0).abs() < 1.0, "{s} s × {u}/s");
 }
+
+#[test]
+fn bad_numbers_say_what_is_allowed() {
+    let o = cli(&["train", "--rule", "minibatch", "--lr", "-1"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("learning rate -1 must be a positive number (the lecture uses 0.1)"),
+        "{e}"
+    );
+    let o = cli(&["train", "--rule", "minibatch", "--learning-rate", "fast"]);
+    assert!(
+        stderr(&o).contains("`fast` is not a number: use a positive number"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cli(&["train", "--rule", "minibatch", "--batch-size", "-5"]);
+    assert!(
+        stderr(&o).contains("`-5` is not allowed: use a whole number of at least 1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cli(&["train", "--rule", "minibatch", "--epochs", "0"]);
+    assert!(stderr(&o).contains("epochs is 0: train for at least 1 epoch"), "{}", stderr(&o));
+}
+
+#[test]
+fn an_unwritable_output_folder_fails_before_training() {
+    let started = std::time::Instant::now();
+    let o = cli(&["train", "--rule", "per-sample", "--out", "/proc/nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("cannot write /proc/nope"), "{e}");
+    assert!(e.contains("choose another folder with --out"), "{e}");
+    assert!(!stdout(&o).contains("At Epoch"), "{}", stdout(&o));
+    // Ten per-sample epochs would take half a minute; the check comes before the data loads.
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}
+
+/// Starts a long training run writing into `out`, waits for its first epoch's history file.
+fn start_long_run(out: &std::path::Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_learning-rules"))
+        .args(["train", "--rule", "per-sample", "--epochs", "1000", "--train-samples", "3000"])
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let history = out.join("per-sample.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !history.is_file() {
+        assert!(std::time::Instant::now() < deadline, "no history after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child
+}
+
+fn saved_history(out: &std::path::Path) -> learning_rules::History {
+    let json = std::fs::read_to_string(out.join("per-sample.json")).unwrap();
+    learning_rules::History::from_json(&json).unwrap()
+}
+
+#[test]
+fn a_killed_run_leaves_the_epochs_it_finished() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = start_long_run(out.path());
+    child.kill().unwrap(); // SIGKILL: no chance to save anything more
+    child.wait().unwrap();
+    let h = saved_history(out.path());
+    assert!(!h.epochs.is_empty());
+    let last = h.epochs.last().unwrap();
+    assert_eq!(last.updates, last.epoch * 3000, "{last:?}");
+    assert!(last.test_accuracy > 50.0, "{last:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.len() <= 1, "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn ctrl_c_stops_at_the_next_batch_and_saves_the_run_so_far() {
+    let out = tempfile::tempdir().unwrap();
+    let child = start_long_run(out.path());
+    let pressed = std::time::Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert!(pressed.elapsed().as_secs() < 10, "{:?}", pressed.elapsed());
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Interrupted at epoch "), "{}", stderr(&o));
+    let h = saved_history(out.path());
+    let stopped = h.stopped.expect("the saved history says it was interrupted");
+    assert_eq!(stopped.reason, learning_rules::StopReason::Interrupted);
+    // The epoch Stop cut short is recorded too, unless Stop came between two epochs.
+    let recorded = if stopped.samples == 0 { stopped.epoch - 1 } else { stopped.epoch };
+    assert_eq!(h.epochs.len(), recorded, "{stopped:?}");
+    assert!(out.path().join("per-sample-accuracy.png").is_file());
+}
+
+#[test]
+fn a_diverging_run_saves_what_it_had_and_keeps_its_advice() {
+    let out = tempfile::tempdir().unwrap();
+    let o = cli(&[
+        "train", "--rule", "minibatch", "--lr", "1e9", "--train-samples", "2000",
+        "--out", out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("training diverged at epoch 1, update"), "{e}");
+    assert!(e.contains("try 100000000 or smaller"), "{e}");
+    let json = std::fs::read_to_string(out.path().join("minibatch.json")).unwrap();
+    let h = learning_rules::History::from_json(&json).unwrap();
+    assert!(matches!(
+        h.stopped.map(|s| s.reason),
+        Some(learning_rules::StopReason::Diverged { .. })
+    ));
+    assert!(h.update_losses.iter().all(|l| l.is_finite()));
+}

@@ -116,14 +116,12 @@ pub struct TrainingConfig {
     /// Train on the first N training samples only (quick experiments); `None` uses all.
     pub train_samples: Option<usize>,
     /// Stop (after evaluating) once this many seconds of training have passed, even in the
-    /// middle of an epoch: the kernel cannot be interrupted, so long cells need a budget.
+    /// middle of an epoch (the per-epoch rule: between epochs).
     pub time_budget_seconds: Option<f64>,
     /// Test-accuracy measurements per epoch (at least 1, at the epoch's end). More give the
     /// accuracy-against-time curves their resolution; their cost is not counted as training
     /// time. The per-epoch rule changes the weights only at the epoch's end, so it measures once.
     pub evaluations_per_epoch: usize,
-    /// Print the lecture's log (`At Epoch N: …`, `Epoch completed in …`) as epochs end.
-    pub print_log: bool,
     /// Where the tensors live; `None` reads `BURN_DEVICE` (`cpu` or `cuda`) and defaults to
     /// the CPU.
     pub device: Option<DeviceKind>,
@@ -151,7 +149,6 @@ impl TrainingConfig {
             train_samples: None,
             time_budget_seconds: None,
             evaluations_per_epoch: 1,
-            print_log: true,
             device: None,
             engine: Engine::Auto,
         }
@@ -170,6 +167,15 @@ impl TrainingConfig {
     /// 24c's settings.
     pub fn per_sample() -> TrainingConfig {
         TrainingConfig::lecture(LearningRule::PerSample)
+    }
+
+    /// These settings, trained for `seconds` of training however many epochs that takes.
+    pub fn for_seconds(self, seconds: f64) -> TrainingConfig {
+        TrainingConfig {
+            epochs: usize::MAX,
+            time_budget_seconds: Some(seconds),
+            ..self
+        }
     }
 
     /// Samples per gradient computation, as the rule defines it.
@@ -216,7 +222,7 @@ impl TrainingConfig {
             return fail("evaluations_per_epoch is 0: measure at least once per epoch (1)".into());
         }
         if let Some(budget) = self.time_budget_seconds
-            && !(budget > 0.0)
+            && (budget.is_nan() || budget <= 0.0)
         {
             return fail(format!(
                 "time budget {budget} s must be positive (or None for no budget)"

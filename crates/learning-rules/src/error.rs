@@ -1,7 +1,7 @@
 //! One error type for everything a notebook cell can get wrong.
 //!
-//! Every public function returns [`Result`]: a panic inside an evcxr cell would lose the
-//! student's variables, an error only prints its message.
+//! Every public function that can fail returns [`Result`] rather than panicking: a panic
+//! inside an evcxr cell would lose the student's variables, an error only prints its message.
 
 use std::path::PathBuf;
 
@@ -47,7 +47,8 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidConfig(String),
 
-    /// The loss became NaN or infinite: the weights are lost, training stopped.
+    /// The loss became NaN or infinite: training stopped; `run` holds what it had recorded
+    /// before that update (its weights are the diverged ones).
     #[error(
         "training diverged at epoch {epoch}, update {update}: the loss became {loss}.\n  The learning rate {learning_rate} is too large for this rule; try {suggestion} or smaller."
     )]
@@ -57,6 +58,7 @@ pub enum Error {
         loss: f32,
         learning_rate: f64,
         suggestion: f64,
+        run: Box<crate::recorder::Run>,
     },
 
     /// The requested device is not available in this build or on this machine.
@@ -66,6 +68,14 @@ pub enum Error {
     /// Writing a result file (history, figure) failed.
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
+
+    /// A result could not be turned into JSON.
+    #[error("cannot write {what} as JSON: {reason}")]
+    Json { what: String, reason: String },
+
+    /// A file read back as a history is not one.
+    #[error("not a history JSON file: {0}")]
+    InvalidHistory(String),
 
     /// A chart could not be drawn or encoded.
     #[error("cannot draw the chart: {0}")]
@@ -103,7 +113,8 @@ impl Error {
 }
 
 /// Writes `contents` to `path`, creating its folder first; every result file (history, chart,
-/// table) goes through here so that a failure names the file.
+/// table) goes through here so that a failure names the file. The bytes go to a temporary file
+/// that is then renamed, so a run killed mid-write leaves the previous version, never half a file.
 pub fn write_file(
     path: impl AsRef<std::path::Path>,
     contents: impl AsRef<[u8]>,
@@ -112,6 +123,14 @@ pub fn write_file(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     }
-    std::fs::write(path, contents).map_err(|e| Error::write(path, e))?;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            Error::write(path, e)
+        })?;
     Ok(path.to_path_buf())
 }

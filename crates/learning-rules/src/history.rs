@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{LearningRule, TrainingConfig};
 use crate::error::{Error, Result, write_file};
+use crate::recorder::Stopped;
 
 /// One epoch's figures.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -74,6 +75,9 @@ pub struct History {
     /// The loss of every update, in order (24b/24c's jittery curve); for the per-epoch rule,
     /// one value per epoch.
     pub update_losses: Vec<f32>,
+    /// Why the run ended before its last epoch, if it did: Stop, the time budget, divergence.
+    #[serde(default)]
+    pub stopped: Option<Stopped>,
 }
 
 impl History {
@@ -183,13 +187,15 @@ impl History {
 
     /// The whole history as pretty JSON.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| Error::write("<history JSON>", e))
+        serde_json::to_string_pretty(self).map_err(|e| Error::Json {
+            what: "the history".into(),
+            reason: e.to_string(),
+        })
     }
 
     /// Reads a history written by [`History::save`].
     pub fn from_json(json: &str) -> Result<History> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::InvalidConfig(format!("not a history JSON file: {e}")))
+        serde_json::from_str(json).map_err(|e| Error::InvalidHistory(e.to_string()))
     }
 
     /// Writes `<stem>.csv` (epochs), `<stem>-updates.csv` and `<stem>.json` into `dir`

@@ -1,22 +1,39 @@
 //! Lecture 24 of NPTEL's *Deep Learning for Visual Computing*, "Gradient Descent Learning
 //! Rule", in Rust: one MNIST network trained under three update rules.
 //!
-//! ```no_run
-//! use learning_rules::{Mnist, TrainingConfig, train};
+//! The notebooks write each rule's loop out, over a [`Learner`]:
 //!
-//! let data = Mnist::load()?;                       // data/mnist/, checksums verified
+//! ```no_run
+//! use learning_rules::{Dataset, Learner, Recorder, TrainingConfig, TrainingOrder};
+//!
+//! let data = Dataset::load()?;                     // data/mnist/, checksums verified
 //! let config = TrainingConfig { epochs: 3, ..TrainingConfig::per_minibatch() };
-//! let run = train(&data, &config)?;                // prints "At Epoch 1: Loss = …"
+//! let mut learner = Learner::new(&data, &config)?;
+//! let mut log = Recorder::new(&config, &learner);  // prints "At Epoch 1: Loss = …"
+//! let mut order = TrainingOrder::shuffled(learner.train_len(), config.seed);
+//! for _ in 0..config.epochs {
+//!     for batch in order.next_epoch().chunks(config.batch_size) {
+//!         let loss = learner.step(batch, config.learning_rate)?;   // w -= lr·grad
+//!         log.batch(loss, batch.len());
+//!         log.update();
+//!         if log.should_stop() { break; }
+//!     }
+//!     log.end_epoch(&mut learner, &data.test)?;
+//!     if log.should_stop() { break; }
+//! }
+//! let run = log.finish(&learner)?;
 //! println!("{:.2}%", run.history.final_accuracy().unwrap());
 //! # Ok::<(), learning_rules::Error>(())
 //! ```
 //!
-//! - [`data`]: the IDX loader ([`Mnist`], Fashion-MNIST too).
+//! - [`data`]: the IDX loader ([`Dataset`]: MNIST, Fashion-MNIST).
 //! - [`model`]: the network ([`Network`], in burn) and its [`Weights`] as plain numbers.
 //! - [`config`]: [`TrainingConfig`] with the lecture's values, [`LearningRule`].
-//! - [`train()`]: the one loop behind all three rules; [`History`] is what it measured.
+//! - [`learner`]: [`Learner`] (accumulate, update, step, accuracy) and [`TrainingOrder`].
+//! - [`recorder`]: [`Recorder`], the clock, the log and the [`History`]; Stop ends a loop.
+//! - [`train()`]: the three loops as one function; [`compare`] races them.
 //! - [`plot`]: charts of a history, shown inline in notebooks, saved as PNG or SVG.
-//! - [`compare`]: the three rules raced on accuracy, updates and seconds; a batch-size sweep.
+//! - `engine` (private): burn's autodiff and the fused CPU path behind the learner.
 
 pub mod compare;
 pub mod config;
@@ -24,25 +41,26 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod history;
+pub mod learner;
 pub mod model;
 pub mod plot;
+pub mod recorder;
+pub mod stop;
 pub mod train;
 
-mod burn_engine;
-mod fused;
-
-#[cfg(test)]
-mod engine_tests;
+mod engine;
 
 pub use compare::{
-    Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, Table, compare_rules,
-    sweep_batch_sizes,
+    Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, Table, compare_rules, seed_table,
+    sweep_batch_sizes, train_seeds,
 };
 pub use config::{Engine, LearningRule, TrainingConfig};
-pub use data::{Dataset, Mnist, Split};
+pub use data::{Dataset, DatasetKind, Split};
 pub use device::DeviceKind;
 pub use error::{Error, Result};
 pub use history::{Checkpoint, EpochRecord, History};
+pub use learner::{Learner, TrainingOrder};
 pub use model::{Network, Weights};
 pub use plot::Figure;
-pub use train::{Progress, Run, train, train_with_progress};
+pub use recorder::{BatchProgress, LectureLog, Observer, Recorder, Run, StopReason, Stopped};
+pub use train::{train, train_with};

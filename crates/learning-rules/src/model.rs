@@ -30,7 +30,7 @@ pub struct LayerWeights {
 
 /// All parameters of the network as plain numbers. This is what a run returns, what the
 /// specialised CPU path trains in place, and how two runs are compared.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Weights {
     /// The three layers, input side first.
     pub layers: [LayerWeights; 3],
@@ -76,6 +76,18 @@ impl Weights {
             .zip(values(other))
             .map(|(a, b)| (a - b).abs() / b.abs().max(1e-3))
             .fold(0.0, f32::max)
+    }
+}
+
+impl std::fmt::Debug for Weights {
+    /// Shapes and a sum per layer: 335,114 numbers would bury any message they appear in.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for l in &self.layers {
+            let sum: f64 = l.weight.iter().chain(&l.bias).map(|&v| f64::from(v)).sum();
+            list.entry(&format_args!("{}x{} (+{} bias), sum {sum:.6}", l.inputs, l.outputs, l.outputs));
+        }
+        list.finish()
     }
 }
 

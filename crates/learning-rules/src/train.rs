@@ -1,278 +1,95 @@
-//! One training loop for all three learning rules: they differ only in when the update happens.
+//! The three rules as one function, for the CLI, the comparison and the tests.
+//!
+//! [`train`] runs the same loops the notebooks spell out, over the same [`Learner`],
+//! [`TrainingOrder`] and [`Recorder`]; a test checks that the notebooks' loops and this function
+//! give the same history. The rules differ in one place: where the update sits.
 
-use std::io::Write as _;
-use std::time::Instant;
-
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::seq::SliceRandom;
-
-use crate::burn_engine::BurnEngine;
-use crate::config::{Engine, LearningRule, TrainingConfig};
-use crate::data::{Mnist, Split};
-use crate::device::DeviceKind;
+use crate::config::{LearningRule, TrainingConfig};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::fused::FusedEngine;
-use crate::history::{Checkpoint, EpochRecord, History};
-use crate::model::Weights;
+use crate::learner::{Learner, TrainingOrder};
+use crate::recorder::{Observer, Recorder, Run, StopReason, Stopped};
 
-/// How gradients are computed and applied: burn's autodiff, or the fused CPU path.
-pub(crate) trait GradientEngine {
-    /// Adds `scale ×` the gradient of the mean loss over `batch` (indices into the training
-    /// set) to the pending gradient; returns that mean loss, measured before any update.
-    fn accumulate(&mut self, batch: &[u32], scale: f32) -> Result<f32>;
-
-    /// `w -= learning_rate · pending gradient`, then forgets the pending gradient.
-    fn update(&mut self, learning_rate: f64) -> Result<()>;
-
-    /// One update from one batch; engines may fuse the two halves.
-    fn step(&mut self, batch: &[u32], learning_rate: f64) -> Result<f32> {
-        let loss = self.accumulate(batch, 1.0)?;
-        self.update(learning_rate)?;
-        Ok(loss)
-    }
-
-    /// Percentage of `test` classified correctly by the current weights.
-    fn accuracy(&mut self, test: &Split) -> Result<f64>;
-
-    /// The current weights as plain numbers.
-    fn weights(&self) -> Result<Weights>;
-
-    /// For the history: which implementation on which device.
-    fn describe(&self) -> String;
+/// Trains the lecture's network on `data` under `config`, silently. Stop (Ctrl-C) and the time
+/// budget end it early with the run so far; a diverging loss is an [`Error::Diverged`] that
+/// carries the run so far.
+pub fn train(data: &Dataset, config: &TrainingConfig) -> Result<Run> {
+    train_with(data, config, ())
 }
 
-/// What a training call hands its observer while it runs.
-#[derive(Clone, Copy, Debug)]
-pub enum Progress<'a> {
-    /// After each gradient computation.
-    Batch {
-        /// 1-based epoch.
-        epoch: usize,
-        /// Samples of this epoch done so far.
-        samples_done: usize,
-        /// Samples in an epoch.
-        samples_total: usize,
-        /// Mean loss of the batch just computed.
-        loss: f32,
-    },
-    /// After each epoch, evaluation included.
-    Epoch(&'a EpochRecord),
-}
-
-/// A finished run: its history and the trained weights.
-#[derive(Clone, Debug)]
-pub struct Run {
-    /// What the run measured.
-    pub history: History,
-    /// The weights after the last update.
-    pub weights: Weights,
-}
-
-/// Trains the lecture's network on `data` under `config`, printing the lecture's log when
-/// `config.print_log` is set.
-pub fn train(data: &Mnist, config: &TrainingConfig) -> Result<Run> {
-    train_with_progress(data, config, |_| {})
-}
-
-/// [`train`], calling `on_progress` after every batch and every epoch (progress bars, live
-/// plots).
-pub fn train_with_progress(
-    data: &Mnist,
-    config: &TrainingConfig,
-    on_progress: impl FnMut(Progress<'_>),
-) -> Result<Run> {
-    config.validate(data.train.len())?;
-    let limited;
-    let train_set = match config.train_samples {
-        Some(n) if n < data.train.len() => {
-            limited = data.train.first(n)?;
-            &limited
-        }
-        _ => &data.train,
-    };
-    let device = DeviceKind::resolve(config.device)?;
-    let weights = Weights::init(config.seed);
-    let use_fused = match config.engine {
-        Engine::Burn => false,
-        Engine::Fused | Engine::Auto if device == DeviceKind::Cpu => true,
-        Engine::Fused => {
-            return Err(Error::InvalidConfig(format!(
-                "the fused engine runs on the CPU only, not on {device}: use engine Burn or Auto"
-            )));
-        }
-        Engine::Auto => false,
-    };
-    let history = History {
-        config: config.clone(),
-        dataset: data.dataset.name().to_string(),
-        train_samples: train_set.len(),
-        engine: String::new(),
-        epochs: Vec::new(),
-        checkpoints: Vec::new(),
-        update_losses: Vec::new(),
-    };
-    if use_fused {
-        let engine = FusedEngine::new(weights, train_set);
-        run_epochs(engine, train_set, &data.test, config, history, on_progress)
-    } else {
-        let engine = BurnEngine::new(&weights, train_set, device.burn_device()?)?;
-        run_epochs(engine, train_set, &data.test, config, history, on_progress)
-    }
-}
-
-/// The loop shared by the three rules.
-fn run_epochs(
-    mut engine: impl GradientEngine,
-    train_set: &Split,
-    test_set: &Split,
-    config: &TrainingConfig,
-    mut history: History,
-    mut on_progress: impl FnMut(Progress<'_>),
-) -> Result<Run> {
-    history.engine = engine.describe();
-    let n = train_set.len();
-    let batch_size = config.effective_batch_size();
-    let batches_per_epoch = n.div_ceil(batch_size);
-    // Batches between two accuracy measurements within an epoch (none for the per-epoch rule).
-    let evaluate_every = match config.rule {
-        LearningRule::PerEpoch => usize::MAX,
-        _ => batches_per_epoch.div_ceil(config.evaluations_per_epoch),
-    };
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut shuffler = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ 0x5eed_5eed_5eed_5eed);
-    let mut updates = 0;
-    let mut trained_seconds = 0.0;
-    let mut last_notice = Instant::now();
-
-    for epoch in 1..=config.epochs {
-        if config.shuffle {
-            order.shuffle(&mut shuffler);
-        }
-        let start = Instant::now();
-        let mut evaluating = 0.0; // seconds of this epoch spent on mid-epoch measurements
-        let mut loss_sum = 0.0f64; // the lecture's: one term per batch
-        let mut sample_loss_sum = 0.0f64; // one term per sample, for the per-epoch mean
-        let mut batches = 0usize;
-        let mut samples = 0usize;
-        let mut out_of_time = false;
-        for batch in order.chunks(batch_size) {
-            let loss = match config.rule {
-                // The gradient of the mean over the whole set, summed chunk by chunk.
-                LearningRule::PerEpoch => {
-                    engine.accumulate(batch, batch.len() as f32 / n as f32)?
-                }
-                LearningRule::PerMinibatch | LearningRule::PerSample => {
-                    let loss = engine.step(batch, config.learning_rate)?;
-                    updates += 1;
-                    check_finite(loss, epoch, updates, config)?;
-                    history.update_losses.push(loss);
-                    loss
-                }
-            };
-            loss_sum += f64::from(loss);
-            sample_loss_sum += f64::from(loss) * batch.len() as f64;
-            batches += 1;
-            samples += batch.len();
-            on_progress(Progress::Batch {
-                epoch,
-                samples_done: samples,
-                samples_total: n,
-                loss,
-            });
-            let elapsed = trained_seconds + start.elapsed().as_secs_f64() - evaluating;
-            if config.print_log && last_notice.elapsed().as_secs() >= 15 {
-                println!(
-                    "  epoch {epoch}: {samples}/{n} samples, {elapsed:.0} s of training so far"
-                );
-                last_notice = Instant::now();
-            }
-            // A per-epoch update needs the whole set, so that rule stops only between epochs.
-            if config.rule != LearningRule::PerEpoch
-                && config
-                    .time_budget_seconds
-                    .is_some_and(|budget| elapsed >= budget)
-            {
-                out_of_time = samples < n;
-                break;
-            }
-            if batches.is_multiple_of(evaluate_every) && samples < n {
-                let eval_start = Instant::now();
-                history.checkpoints.push(Checkpoint {
-                    epochs: (epoch - 1) as f64 + samples as f64 / n as f64,
-                    updates,
-                    seconds: elapsed,
-                    test_accuracy: engine.accuracy(test_set)?,
-                });
-                evaluating += eval_start.elapsed().as_secs_f64();
+/// [`train`], reporting to `observer` as it goes: [`crate::LectureLog`] prints the lecture's
+/// log, the CLI draws a progress bar.
+pub fn train_with(data: &Dataset, config: &TrainingConfig, observer: impl Observer) -> Result<Run> {
+    let mut learner = Learner::new(data, config)?;
+    let mut log = Recorder::with_observer(config, &learner, observer);
+    let mut order = TrainingOrder::for_config(learner.train_len(), config);
+    for _ in 0..config.epochs {
+        match config.rule {
+            LearningRule::PerEpoch => one_update_per_epoch(&mut learner, &mut log, &mut order, config)?,
+            LearningRule::PerMinibatch | LearningRule::PerSample => {
+                one_update_per_batch(&mut learner, &mut log, &mut order, config, data)?
             }
         }
-        let mean_loss = if config.rule == LearningRule::PerEpoch {
-            // Weighted by chunk size: exactly the mean loss over all samples.
-            let mean = sample_loss_sum / samples as f64;
-            updates += 1;
-            check_finite(mean as f32, epoch, updates, config)?;
-            engine.update(config.learning_rate)?;
-            history.update_losses.push(mean as f32);
-            mean
-        } else {
-            loss_sum / batches as f64
-        };
-        let seconds = start.elapsed().as_secs_f64() - evaluating;
-        trained_seconds += seconds;
-        let eval_start = Instant::now();
-        let test_accuracy = engine.accuracy(test_set)?;
-        let record = EpochRecord {
-            epoch,
-            train_loss: mean_loss,
-            test_accuracy,
-            seconds,
-            eval_seconds: evaluating + eval_start.elapsed().as_secs_f64(),
-            updates,
-            samples,
-        };
-        history.checkpoints.push(Checkpoint {
-            epochs: (epoch - 1) as f64 + samples as f64 / n as f64,
-            updates,
-            seconds: trained_seconds,
-            test_accuracy,
-        });
-        if config.print_log {
-            println!("{}", record.log_lines());
-            if out_of_time {
-                println!(
-                    "Time budget of {:.0} s used up: stopped after {samples} of {n} samples.",
-                    config.time_budget_seconds.unwrap_or_default()
-                );
-            }
-            let _ = std::io::stdout().flush();
-        }
-        on_progress(Progress::Epoch(&record));
-        history.epochs.push(record);
-        last_notice = Instant::now();
-        if config
-            .time_budget_seconds
-            .is_some_and(|budget| trained_seconds >= budget)
-        {
+        log.end_epoch(&mut learner, &data.test)?;
+        if log.should_stop() {
             break;
         }
     }
-    Ok(Run {
-        weights: engine.weights()?,
-        history,
-    })
-}
-
-fn check_finite(loss: f32, epoch: usize, update: usize, config: &TrainingConfig) -> Result<()> {
-    if loss.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::Diverged {
+    let run = log.finish(&learner)?;
+    match run.history.stopped {
+        Some(Stopped {
+            reason: StopReason::Diverged { loss, learning_rate },
+            epoch,
+            update,
+            ..
+        }) => Err(Error::Diverged {
             epoch,
             update,
             loss,
-            learning_rate: config.learning_rate,
-            suggestion: config.learning_rate / 10.0,
-        })
+            learning_rate,
+            suggestion: learning_rate / 10.0,
+            run: Box::new(run),
+        }),
+        _ => Ok(run),
     }
+}
+
+/// 24a: every batch's gradient, weighted by its share of the set, adds up to the gradient of
+/// the mean loss over all of it; one update at the end.
+fn one_update_per_epoch<O: Observer>(
+    learner: &mut Learner,
+    log: &mut Recorder<O>,
+    order: &mut TrainingOrder,
+    config: &TrainingConfig,
+) -> Result<()> {
+    let n = learner.train_len() as f32;
+    for batch in order.next_epoch().chunks(config.batch_size) {
+        let loss = learner.accumulate(batch, batch.len() as f32 / n)?;
+        log.batch(loss, batch.len());
+    }
+    learner.update(config.learning_rate)?;
+    log.update();
+    Ok(())
+}
+
+/// 24b and 24c: an update after every batch (of one sample, for 24c).
+fn one_update_per_batch<O: Observer>(
+    learner: &mut Learner,
+    log: &mut Recorder<O>,
+    order: &mut TrainingOrder,
+    config: &TrainingConfig,
+    data: &Dataset,
+) -> Result<()> {
+    for batch in order.next_epoch().chunks(config.effective_batch_size()) {
+        let loss = learner.step(batch, config.learning_rate)?;
+        log.batch(loss, batch.len());
+        log.update();
+        if log.should_stop() {
+            break;
+        }
+        if log.checkpoint_due() {
+            log.checkpoint(learner, &data.test)?;
+        }
+    }
+    Ok(())
 }

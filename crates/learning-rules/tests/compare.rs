@@ -1,12 +1,12 @@
 //! The race between the three rules and the batch-size sweep, on a small subset.
 
 use learning_rules::{
-    ComparisonConfig, LearningRule, Mnist, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, LearningRule, Dataset, SweepConfig, compare_rules, sweep_batch_sizes,
 };
 
 #[test]
 fn comparison_reports_time_and_updates_to_each_threshold() {
-    let data = Mnist::load().unwrap();
+    let data = Dataset::load().unwrap();
     let config = ComparisonConfig {
         epochs: 2,
         train_samples: Some(1000),
@@ -70,7 +70,7 @@ fn comparison_reports_time_and_updates_to_each_threshold() {
 
 #[test]
 fn sweep_spans_per_sample_to_per_epoch() {
-    let data = Mnist::load().unwrap();
+    let data = Dataset::load().unwrap();
     let sweep = sweep_batch_sizes(
         &data,
         &SweepConfig {
@@ -120,7 +120,7 @@ fn sweep_spans_per_sample_to_per_epoch() {
 
 #[test]
 fn comparison_can_race_burns_general_path() {
-    let data = Mnist::load().unwrap();
+    let data = Dataset::load().unwrap();
     let config = ComparisonConfig {
         epochs: 1,
         train_samples: Some(300),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use learning_rules::data::{parse_images, parse_labels, read_maybe_gz};
-use learning_rules::{Dataset, Error, Mnist};
+use learning_rules::{DatasetKind, Error, Dataset};
 
 fn idx(magic: u32, dims: &[u32], payload: &[u8]) -> Vec<u8> {
     let mut bytes = magic.to_be_bytes().to_vec();
@@ -76,8 +76,8 @@ fn labels_are_read_in_order() {
 
 #[test]
 fn gz_and_plain_folders_load_the_same() {
-    let plain = Mnist::load_dir(Dataset::Mnist, dataset_dir(5, 2, false).path(), false).unwrap();
-    let gzipped = Mnist::load_dir(Dataset::Mnist, dataset_dir(5, 2, true).path(), false).unwrap();
+    let plain = Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, false).path(), false).unwrap();
+    let gzipped = Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, true).path(), false).unwrap();
     assert_eq!(plain.train, gzipped.train);
     assert_eq!(plain.test, gzipped.test);
     assert_eq!((plain.train.len(), plain.test.len()), (5, 2));
@@ -131,7 +131,7 @@ fn label_outside_0_to_9_is_refused() {
 fn image_and_label_counts_must_agree() {
     let dir = dataset_dir(5, 2, false);
     std::fs::write(dir.path().join("train-labels-idx1-ubyte"), labels(4)).unwrap();
-    let e = message(Mnist::load_dir(Dataset::Mnist, dir.path(), false).unwrap_err());
+    let e = message(Dataset::load_dir(DatasetKind::Mnist, dir.path(), false).unwrap_err());
     assert!(e.contains("train-labels-idx1-ubyte"), "{e}");
     assert!(e.contains("holds 4 labels but"), "{e}");
     assert!(e.contains("holds 5 images"), "{e}");
@@ -141,7 +141,7 @@ fn image_and_label_counts_must_agree() {
 fn missing_file_names_it_and_says_what_to_do() {
     let dir = dataset_dir(5, 2, true);
     std::fs::remove_file(dir.path().join("t10k-images-idx3-ubyte.gz")).unwrap();
-    let e = message(Mnist::load_dir(Dataset::Mnist, dir.path(), false).unwrap_err());
+    let e = message(Dataset::load_dir(DatasetKind::Mnist, dir.path(), false).unwrap_err());
     assert!(e.contains("t10k-images-idx3-ubyte"), "{e}");
     assert!(e.contains("MNIST_DIR"), "{e}");
 }
@@ -149,7 +149,7 @@ fn missing_file_names_it_and_says_what_to_do() {
 #[test]
 fn checksum_of_a_standard_name_is_verified() {
     let dir = dataset_dir(5, 2, true);
-    let e = message(Mnist::load_dir(Dataset::Mnist, dir.path(), true).unwrap_err());
+    let e = message(Dataset::load_dir(DatasetKind::Mnist, dir.path(), true).unwrap_err());
     assert!(e.contains("not the published file"), "{e}");
     assert!(e.contains("expected"), "{e}");
     assert!(e.contains("verify_checksums: false"), "{e}");
@@ -163,7 +163,7 @@ fn repo_data(name: &str) -> PathBuf {
 
 #[test]
 fn shipped_mnist_has_the_published_counts() {
-    let data = Mnist::load_dir(Dataset::Mnist, &repo_data("mnist"), true).unwrap();
+    let data = Dataset::load_dir(DatasetKind::Mnist, &repo_data("mnist"), true).unwrap();
     assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
     let count = |labels: &[u8]| {
         let mut c = [0usize; 10];
@@ -192,7 +192,7 @@ fn shipped_mnist_has_the_published_counts() {
 fn mnist_is_found_from_a_subfolder_of_the_repository() {
     // Integration tests run with the crate folder as working directory, two levels below the
     // repository root: the search walks up to data/mnist/.
-    let dir = learning_rules::data::locate(Dataset::Mnist).unwrap();
+    let dir = learning_rules::data::locate(DatasetKind::Mnist).unwrap();
     assert!(
         dir.join("train-images-idx3-ubyte.gz").is_file(),
         "{}",
@@ -203,9 +203,9 @@ fn mnist_is_found_from_a_subfolder_of_the_repository() {
 #[test]
 fn fashion_mnist_loads_with_the_same_loader() {
     // Installed by the test script (Debian's dataset-fashion-mnist) or found in data/.
-    let data = Mnist::load_dataset(Dataset::FashionMnist).unwrap_or_else(|e| panic!("{e}"));
+    let data = Dataset::load_kind(DatasetKind::FashionMnist).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
-    assert_eq!(Dataset::FashionMnist.class_names()[9], "Ankle boot");
+    assert_eq!(DatasetKind::FashionMnist.class_names()[9], "Ankle boot");
     // Fashion-MNIST is balanced: 6,000 training images per class.
     assert!((0..10).all(|c| data.train.labels.iter().filter(|&&l| l == c).count() == 6000));
 }

@@ -1,18 +1,11 @@
 //! The lecture's three experiments with its own settings on the full MNIST: the accuracies
 //! the lecture reports must come out (with the fused CPU path this takes about half a minute).
 
-use learning_rules::{Mnist, TrainingConfig, train};
-
-fn quiet(config: TrainingConfig) -> TrainingConfig {
-    TrainingConfig {
-        print_log: false,
-        ..config
-    }
-}
+use learning_rules::{Dataset, TrainingConfig, train};
 
 #[test]
 fn lecture_24a_per_epoch_crawls() {
-    let run = train(&Mnist::load().unwrap(), &quiet(TrainingConfig::per_epoch())).unwrap();
+    let run = train(&Dataset::load().unwrap(), &TrainingConfig::per_epoch()).unwrap();
     let h = &run.history;
     assert_eq!(h.updates(), 10);
     let acc = h.final_accuracy().unwrap();
@@ -32,8 +25,8 @@ fn lecture_24a_per_epoch_crawls() {
 #[test]
 fn lecture_24b_minibatch_learns_in_one_epoch() {
     let run = train(
-        &Mnist::load().unwrap(),
-        &quiet(TrainingConfig::per_minibatch()),
+        &Dataset::load().unwrap(),
+        &TrainingConfig::per_minibatch(),
     )
     .unwrap();
     let h = &run.history;
@@ -54,9 +47,9 @@ fn lecture_24b_minibatch_learns_in_one_epoch() {
 fn lecture_24c_per_sample_first_epoch() {
     let config = TrainingConfig {
         epochs: 1,
-        ..quiet(TrainingConfig::per_sample())
+        ..TrainingConfig::per_sample()
     };
-    let run = train(&Mnist::load().unwrap(), &config).unwrap();
+    let run = train(&Dataset::load().unwrap(), &config).unwrap();
     assert_eq!(run.history.updates(), 60_000);
     assert!(
         run.history.final_accuracy().unwrap() >= 95.0,

@@ -1,7 +1,7 @@
 //! Charts: real PNG and SVG files with the run's data, titles and labels.
 
 use learning_rules::plot::{accuracy_per_epoch, moving_average};
-use learning_rules::{Figure, LearningRule, Mnist, TrainingConfig, train};
+use learning_rules::{Figure, LearningRule, Dataset, TrainingConfig, train};
 
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -13,10 +13,9 @@ fn history(rule: LearningRule) -> learning_rules::History {
     let config = TrainingConfig {
         epochs: 3,
         train_samples: Some(1000),
-        print_log: false,
         ..TrainingConfig::lecture(rule)
     };
-    train(&Mnist::load().unwrap(), &config).unwrap().history
+    train(&Dataset::load().unwrap(), &config).unwrap().history
 }
 
 #[test]
@@ -85,4 +84,35 @@ fn moving_average_is_the_mean_of_the_last_window() {
         avg,
         vec![(1.0, 1.0), (2.0, 1.5), (3.0, 2.5), (4.0, 3.5), (5.0, 4.5)]
     );
+}
+
+/// The texts of an SVG's `<text>` elements.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
+        .map(|(text, _)| text.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn tick_labels_stay_distinct_on_a_narrow_range() {
+    // 24a's loss: ten epochs between 2.305 and 2.268, where one decimal labelled every tick "2.3".
+    let losses: Vec<(f64, f64)> = (1..=10)
+        .map(|e| (e as f64, 2.305 - 0.0041 * (e - 1) as f64))
+        .collect();
+    let svg = Figure::new("Training loss per epoch", "epoch", "loss")
+        .line("24a", losses)
+        .to_svg()
+        .unwrap();
+    let y_labels: Vec<String> = svg_texts(&svg)
+        .into_iter()
+        .filter(|t| t.starts_with("2."))
+        .collect();
+    assert!(y_labels.len() >= 4, "{y_labels:?}");
+    let mut distinct = y_labels.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), y_labels.len(), "repeated labels: {y_labels:?}");
+    assert!(y_labels.iter().all(|l| l.len() <= 6), "{y_labels:?}");
 }

@@ -2,11 +2,11 @@
 
 use std::sync::OnceLock;
 
-use learning_rules::{Engine, Error, LearningRule, Mnist, TrainingConfig, train};
+use learning_rules::{Engine, Error, LearningRule, Dataset, TrainingConfig, train};
 
-fn mnist() -> &'static Mnist {
-    static DATA: OnceLock<Mnist> = OnceLock::new();
-    DATA.get_or_init(|| Mnist::load().expect("data/mnist"))
+fn mnist() -> &'static Dataset {
+    static DATA: OnceLock<Dataset> = OnceLock::new();
+    DATA.get_or_init(|| Dataset::load().expect("data/mnist"))
 }
 
 /// `rule` with the lecture's settings on the first `n` samples, quiet.
@@ -14,7 +14,6 @@ fn config(rule: LearningRule, n: usize, epochs: usize) -> TrainingConfig {
     TrainingConfig {
         epochs,
         train_samples: Some(n),
-        print_log: false,
         ..TrainingConfig::lecture(rule)
     }
 }

@@ -1,11 +1,10 @@
 //! MNIST (and Fashion-MNIST) from local IDX files, loaded once into memory.
 //!
 //! The lecture scales pixels to [0, 1] and does nothing else (no mean/std normalisation), so
-//! that is all [`Mnist::load`] does. Nothing is downloaded: the files ship in the repository's
+//! that is all [`Dataset::load`] does. Nothing is downloaded: the files ship in the repository's
 //! `data/` folder, so a fresh clone works offline.
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -13,15 +12,16 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+mod idx;
+
+pub use idx::{parse_images, parse_labels, read_maybe_gz};
+
 /// Side of an MNIST image in pixels.
 pub const IMAGE_SIDE: usize = 28;
 /// Pixels per image: the network's input width.
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
 /// Number of classes (digits 0–9, or ten kinds of clothing).
 pub const CLASSES: usize = 10;
-
-const IMAGES_MAGIC: u32 = 2051;
-const LABELS_MAGIC: u32 = 2049;
 
 const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
 const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
@@ -31,7 +31,7 @@ const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 /// Which IDX-format dataset to read. Both have 60,000 training and 10,000 test images.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Dataset {
+pub enum DatasetKind {
     /// Handwritten digits, the lecture's dataset.
     #[default]
     Mnist,
@@ -39,20 +39,20 @@ pub enum Dataset {
     FashionMnist,
 }
 
-impl Dataset {
+impl DatasetKind {
     /// The name used on the command line and in file names.
     pub fn name(self) -> &'static str {
         match self {
-            Dataset::Mnist => "mnist",
-            Dataset::FashionMnist => "fashion-mnist",
+            DatasetKind::Mnist => "mnist",
+            DatasetKind::FashionMnist => "fashion-mnist",
         }
     }
 
     /// What each label means, for plots and reports.
     pub fn class_names(self) -> [&'static str; CLASSES] {
         match self {
-            Dataset::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-            Dataset::FashionMnist => [
+            DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            DatasetKind::FashionMnist => [
                 "T-shirt/top",
                 "Trouser",
                 "Pullover",
@@ -70,8 +70,8 @@ impl Dataset {
     /// The environment variable that overrides where the files are looked for.
     pub fn env_var(self) -> &'static str {
         match self {
-            Dataset::Mnist => "MNIST_DIR",
-            Dataset::FashionMnist => "FASHION_MNIST_DIR",
+            DatasetKind::Mnist => "MNIST_DIR",
+            DatasetKind::FashionMnist => "FASHION_MNIST_DIR",
         }
     }
 
@@ -82,18 +82,18 @@ impl Dataset {
     /// Where a package manager puts the files (Debian's `dataset-fashion-mnist`).
     fn system_folders(self) -> &'static [&'static str] {
         match self {
-            Dataset::Mnist => &[],
-            Dataset::FashionMnist => &["/usr/share/datasets/fashion-mnist"],
+            DatasetKind::Mnist => &[],
+            DatasetKind::FashionMnist => &["/usr/share/datasets/fashion-mnist"],
         }
     }
 
     fn install_hint(self) -> String {
         match self {
-            Dataset::Mnist => format!(
+            DatasetKind::Mnist => format!(
                 "The repository ships them in data/mnist/: run from inside the repository, or set {} to a folder holding the four IDX files.",
                 self.env_var()
             ),
-            Dataset::FashionMnist => format!(
+            DatasetKind::FashionMnist => format!(
                 "Install them with `sudo apt-get install dataset-fashion-mnist` (they go to /usr/share/datasets/fashion-mnist), put them in data/fashion-mnist/, or set {} to their folder.",
                 self.env_var()
             ),
@@ -104,7 +104,7 @@ impl Dataset {
     /// were gzipped).
     fn published_sha256(self, stem: &str) -> Option<&'static str> {
         let table: [(&str, &str); 4] = match self {
-            Dataset::Mnist => [
+            DatasetKind::Mnist => [
                 (
                     TRAIN_IMAGES,
                     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -122,7 +122,7 @@ impl Dataset {
                     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
                 ),
             ],
-            Dataset::FashionMnist => [
+            DatasetKind::FashionMnist => [
                 (
                     TRAIN_IMAGES,
                     "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
@@ -145,18 +145,18 @@ impl Dataset {
     }
 }
 
-impl fmt::Display for Dataset {
+impl fmt::Display for DatasetKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Dataset {
+impl FromStr for DatasetKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
-            "mnist" => Ok(Dataset::Mnist),
-            "fashion-mnist" | "fashion" => Ok(Dataset::FashionMnist),
+            "mnist" => Ok(DatasetKind::Mnist),
+            "fashion-mnist" | "fashion" => Ok(DatasetKind::FashionMnist),
             other => Err(Error::InvalidConfig(format!(
                 "unknown dataset `{other}`: use `mnist` or `fashion-mnist`"
             ))),
@@ -184,9 +184,17 @@ impl Split {
         self.labels.is_empty()
     }
 
-    /// The 784 pixels of image `i`.
-    pub fn image(&self, i: usize) -> &[f32] {
-        &self.images[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]
+    /// The 784 pixels of image `i`, or an error naming the valid range.
+    pub fn image(&self, i: usize) -> Result<&[f32]> {
+        self.images
+            .get(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS)
+            .ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "image {i} does not exist: this split has {} images, numbered 0 to {}",
+                    self.len(),
+                    self.len().saturating_sub(1)
+                ))
+            })
     }
 
     /// The first `n` images, in order: the lecture's "first N samples".
@@ -207,9 +215,9 @@ impl Split {
 
 /// A whole dataset: 60,000 training and 10,000 test images for the standard files.
 #[derive(Clone, Debug)]
-pub struct Mnist {
+pub struct Dataset {
     /// Which dataset this is.
-    pub dataset: Dataset,
+    pub kind: DatasetKind,
     /// The folder the files were read from.
     pub dir: PathBuf,
     /// Training images, in file order.
@@ -218,21 +226,21 @@ pub struct Mnist {
     pub test: Split,
 }
 
-impl Mnist {
+impl Dataset {
     /// MNIST from the repository's `data/mnist/` (or `$MNIST_DIR`), checksums verified.
-    pub fn load() -> Result<Mnist> {
-        Mnist::load_dataset(Dataset::Mnist)
+    pub fn load() -> Result<Dataset> {
+        Dataset::load_kind(DatasetKind::Mnist)
     }
 
     /// `dataset` from wherever [`locate`] finds it, checksums verified.
-    pub fn load_dataset(dataset: Dataset) -> Result<Mnist> {
-        let dir = locate(dataset)?;
-        Mnist::load_dir(dataset, &dir, true)
+    pub fn load_kind(kind: DatasetKind) -> Result<Dataset> {
+        let dir = locate(kind)?;
+        Dataset::load_dir(kind, &dir, true)
     }
 
     /// The four IDX files of `dir`, plain or gzipped. With `verify_checksums`, a file whose
     /// content differs from the published one is refused.
-    pub fn load_dir(dataset: Dataset, dir: &Path, verify_checksums: bool) -> Result<Mnist> {
+    pub fn load_dir(dataset: DatasetKind, dir: &Path, verify_checksums: bool) -> Result<Dataset> {
         let read = |stem: &str| {
             let path = find_file(dataset, dir, stem)?;
             let bytes = read_maybe_gz(&path)?;
@@ -265,8 +273,8 @@ impl Mnist {
             let train = split(TRAIN_IMAGES, TRAIN_LABELS);
             (train, test.join().expect("test-set loader thread panicked"))
         });
-        Ok(Mnist {
-            dataset,
+        Ok(Dataset {
+            kind: dataset,
             dir: dir.to_path_buf(),
             train: train?,
             test: test?,
@@ -278,7 +286,7 @@ impl Mnist {
 /// `notebooks/` or from anywhere else: `$MNIST_DIR` (or `$FASHION_MNIST_DIR`) if set, else the
 /// first `data/<name>/` in the current folder or its parents, else the repository this crate
 /// was built from, else a system folder (Debian's Fashion-MNIST package).
-pub fn locate(dataset: Dataset) -> Result<PathBuf> {
+pub fn locate(dataset: DatasetKind) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(dataset.env_var()) {
         // An explicit choice is never second-guessed: report its missing file, if any.
         let dir = PathBuf::from(dir);
@@ -309,7 +317,7 @@ pub fn locate(dataset: Dataset) -> Result<PathBuf> {
         })
 }
 
-fn find_file(dataset: Dataset, dir: &Path, stem: &str) -> Result<PathBuf> {
+fn find_file(dataset: DatasetKind, dir: &Path, stem: &str) -> Result<PathBuf> {
     [format!("{stem}.gz"), stem.to_string()]
         .into_iter()
         .map(|name| dir.join(name))
@@ -322,27 +330,7 @@ fn find_file(dataset: Dataset, dir: &Path, stem: &str) -> Result<PathBuf> {
         })
 }
 
-/// The file's bytes, gunzipped when the name ends in `.gz`.
-pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if path.extension().is_none_or(|ext| ext != "gz") {
-        return Ok(raw);
-    }
-    let mut bytes = Vec::with_capacity(raw.len() * 5);
-    flate2::read::GzDecoder::new(raw.as_slice())
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                "the gzip stream ends early (an interrupted copy or download?)".to_string()
-            } else {
-                format!("it is not a valid gzip file ({e})")
-            };
-            Error::corrupt(path, why)
-        })?;
-    Ok(bytes)
-}
-
-fn verify_sha256(dataset: Dataset, stem: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+fn verify_sha256(dataset: DatasetKind, stem: &str, path: &Path, bytes: &[u8]) -> Result<()> {
     let Some(expected) = dataset.published_sha256(stem) else {
         return Ok(());
     };
@@ -358,67 +346,3 @@ fn verify_sha256(dataset: Dataset, stem: &str, path: &Path, bytes: &[u8]) -> Res
     }
 }
 
-/// Reads the big-endian IDX header: magic, then one `u32` per dimension.
-fn parse_header(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<Vec<usize>> {
-    let word = |i: usize| -> Option<u32> {
-        bytes
-            .get(4 * i..4 * i + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let found = word(0).ok_or_else(|| {
-        Error::corrupt(
-            path,
-            format!("{} bytes is too short for an IDX header", bytes.len()),
-        )
-    })?;
-    if found != magic {
-        return Err(Error::corrupt(
-            path,
-            format!("magic number {found} is not {magic}, the IDX magic of {what} files"),
-        ));
-    }
-    let ndim = (magic & 0xff) as usize;
-    let dims: Option<Vec<usize>> = (1..=ndim).map(|i| word(i).map(|d| d as usize)).collect();
-    let dims = dims.ok_or_else(|| Error::corrupt(path, "the IDX header is cut short"))?;
-    let expected_len = 4 * (ndim + 1) + dims.iter().product::<usize>();
-    if bytes.len() != expected_len {
-        let how = if bytes.len() < expected_len {
-            "truncated"
-        } else {
-            "too long"
-        };
-        return Err(Error::corrupt(
-            path,
-            format!(
-                "it is {how}: the header announces {dims:?} ({expected_len} bytes in all) but the file has {} bytes",
-                bytes.len()
-            ),
-        ));
-    }
-    Ok(dims)
-}
-
-/// Pixels of an IDX image file (`magic 2051`, `n × 28 × 28` bytes), scaled to [0, 1].
-pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
-    let dims = parse_header(bytes, path, IMAGES_MAGIC, "image")?;
-    if dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
-        return Err(Error::corrupt(
-            path,
-            format!("images are {}×{}, not 28×28", dims[1], dims[2]),
-        ));
-    }
-    Ok(bytes[16..].iter().map(|&p| f32::from(p) / 255.0).collect())
-}
-
-/// Labels of an IDX label file (`magic 2049`), each 0–9.
-pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
-    parse_header(bytes, path, LABELS_MAGIC, "label")?;
-    let labels = &bytes[8..];
-    if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
-        return Err(Error::corrupt(
-            path,
-            format!("label {i} is {}, outside 0–9", labels[i]),
-        ));
-    }
-    Ok(labels.to_vec())
-}

@@ -1,14 +1,14 @@
 //! The two engines against each other and against the definition of the per-epoch gradient.
 
-use crate::burn_engine::BurnEngine;
-use crate::data::{Mnist, Split};
+use super::GradientEngine;
+use super::burn::BurnEngine;
+use super::fused::FusedEngine;
+use crate::data::{Dataset, Split};
 use crate::device::DeviceKind;
-use crate::fused::FusedEngine;
 use crate::model::Weights;
-use crate::train::GradientEngine;
 
 fn small_set(n: usize) -> Split {
-    Mnist::load()
+    Dataset::load()
         .expect("data/mnist")
         .train
         .first(n)

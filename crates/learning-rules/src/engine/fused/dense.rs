@@ -1,0 +1,168 @@
+//! Dense kernels: the two small layers through `gemm`, and the element-wise steps between them.
+//!
+//! `W2` (400 × 256) and `W3` (256 × 10) are dense and the batch's activations too, so `gemm`
+//! (the crate burn-flex uses) does them; a layer's weight gradient is added straight into its
+//! destination (`beta = 1`), never stored on its own. `gemm` re-packs `W2` on every call (about
+//! 5 % of a minibatch epoch in `perf record`): the remaining known cost on this path.
+
+use gemm::{Parallelism, gemm};
+
+use crate::model::LayerWeights;
+
+/// `out = x·W + bias`, optionally through ReLU; `x` is `b × inputs`.
+pub(super) fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, relu: bool) {
+    out.clear();
+    for _ in 0..b {
+        out.extend_from_slice(&l.bias);
+    }
+    // SAFETY: all three matrices are dense row-major with the dimensions passed.
+    unsafe {
+        gemm(
+            b,
+            l.outputs,
+            l.inputs,
+            out.as_mut_ptr(),
+            1,
+            l.outputs as isize,
+            true,
+            x.as_ptr(),
+            1,
+            l.inputs as isize,
+            l.weight.as_ptr(),
+            1,
+            l.outputs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+    if relu {
+        out.iter_mut().for_each(|v| *v = v.max(0.0));
+    }
+}
+
+/// `out = a · Wᵀ` with `a` `b × k` and `W` stored `n × k` (an `inputs × outputs` weight seen
+/// from its output side): the gradient flowing back through a layer.
+pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usize, n: usize) {
+    // SAFETY: dense row-major buffers of the stated sizes; Wᵀ is read through its strides.
+    unsafe {
+        gemm(
+            b,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            k as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
+/// `layer += coef · (inputᵀ · delta)` and `bias += coef · Σ delta`: a layer's weight gradient
+/// added straight into its destination (weights or pending gradient).
+pub(super) fn add_outer(layer: &mut LayerWeights, input: &[f32], delta: &[f32], b: usize, coef: f32) {
+    let (m, n) = (layer.inputs, layer.outputs);
+    // SAFETY: `input` is `b × m`, `delta` is `b × n`, the weight `m × n`, all row-major.
+    unsafe {
+        gemm(
+            m,
+            n,
+            b,
+            layer.weight.as_mut_ptr(),
+            1,
+            n as isize,
+            true,
+            input.as_ptr(),
+            m as isize,
+            1,
+            delta.as_ptr(),
+            1,
+            n as isize,
+            1.0,
+            coef,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+    for row in delta.chunks_exact(n) {
+        axpy(&mut layer.bias, coef, row);
+    }
+}
+
+/// Zeroes the gradient where the ReLU was off (written as a select, so that it vectorises).
+pub(super) fn relu_mask(grad: &mut [f32], activation: &[f32]) {
+    for (g, &a) in grad.iter_mut().zip(activation) {
+        *g = if a > 0.0 { *g } else { 0.0 };
+    }
+}
+
+/// Turns logits into `scale · (softmax - onehot(label))` in place; returns the cross-entropy.
+#[inline(always)]
+pub(super) fn softmax_grad(z: &mut [f32], label: usize, scale: f32) -> f32 {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let label_logit = z[label] - max;
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    let loss = sum.ln() - label_logit;
+    for v in z.iter_mut() {
+        *v = *v / sum * scale;
+    }
+    z[label] -= scale;
+    loss
+}
+
+pub(super) fn argmax(z: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in z.iter().enumerate() {
+        if v > z[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[inline(always)]
+pub(super) fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// Dot product with 16 independent partial sums, so that it vectorises.
+#[inline(always)]
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..16 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}

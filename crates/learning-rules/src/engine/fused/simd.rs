@@ -1,0 +1,93 @@
+//! Which vector instructions the kernels are compiled for, chosen once per engine.
+//!
+//! The hot kernels are generic bodies marked `#[inline(always)]`, instantiated inside functions
+//! with `#[target_feature]` for AVX-512 and AVX2+FMA; [`Simd::detect`] picks the widest the CPU
+//! has, and every call goes through one `match`. The baseline needs no special instruction.
+
+use super::gather::{Term, gather_axpy_rows_body};
+use super::sample::sample_step_body;
+use super::sparse::SparseRow;
+use crate::model::Weights;
+
+/// The widest vector instructions this CPU has, detected once: the per-sample step is
+/// compiled for each and the best is called.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Simd {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Baseline,
+}
+
+impl Simd {
+    pub(super) fn detect() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => "AVX-512",
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => "AVX2",
+            Simd::Baseline => "baseline SIMD",
+        }
+    }
+
+    pub(super) fn sample_step(self, w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+        match self {
+            // SAFETY: `detect` checked that the CPU has these instructions.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { sample_step_avx512(w, x, label, lr) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { sample_step_avx2(w, x, label, lr) },
+            Simd::Baseline => sample_step_body(w, x, label, lr),
+        }
+    }
+
+    pub(super) fn gather_axpy_rows(self, dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+        match self {
+            // SAFETY: `detect` checked that the CPU has these instructions.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
+            Simd::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
+        }
+    }
+}
+
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn gather_axpy_rows_avx512(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+    gather_axpy_rows_body::<true>(dst, terms, width, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn gather_axpy_rows_avx2(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+    gather_axpy_rows_body::<true>(dst, terms, width, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn sample_step_avx512(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+    sample_step_body(w, x, label, lr)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn sample_step_avx2(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+    sample_step_body(w, x, label, lr)
+}

@@ -1,0 +1,131 @@
+//! The charts of a run's [`History`]: loss and accuracy per epoch, and the loss of every update.
+
+use std::path::{Path, PathBuf};
+
+use super::{Figure, SeriesLabelPosition};
+use crate::error::Result;
+use crate::history::History;
+
+/// Trailing mean of the last `window` values (fewer at the start), one point per value,
+/// numbered from 1.
+pub fn moving_average(values: &[f32], window: usize) -> Vec<(f64, f64)> {
+    let window = window.max(1);
+    let mut sum = 0.0f64;
+    let mut out = Vec::with_capacity(values.len());
+    for (i, &v) in values.iter().enumerate() {
+        sum += f64::from(v);
+        if i >= window {
+            sum -= f64::from(values[i - window]);
+        }
+        out.push(((i + 1) as f64, sum / (i + 1).min(window) as f64));
+    }
+    out
+}
+
+/// `(update number, value)` pairs, numbered from 1.
+fn indexed(values: &[f32]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| ((i + 1) as f64, f64::from(v)))
+        .collect()
+}
+
+/// Every k-th point, so that no more than about `max` are drawn.
+fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
+    let step = points.len().div_ceil(max.max(1)).max(1);
+    points.into_iter().step_by(step).collect()
+}
+
+fn label(h: &History) -> String {
+    format!("{} ({})", h.rule().lecture_part(), h.rule())
+}
+
+/// Mean training loss per epoch, one line per run.
+pub fn loss_per_epoch(runs: &[&History]) -> Figure {
+    runs.iter().fold(
+        Figure::new("Training loss per epoch", "epoch", "mean training loss"),
+        |fig, h| {
+            fig.line(
+                &label(h),
+                h.epochs
+                    .iter()
+                    .map(|e| (e.epoch as f64, e.train_loss))
+                    .collect(),
+            )
+        },
+    )
+}
+
+/// Test accuracy per epoch, one line per run, the best epoch of each marked.
+pub fn accuracy_per_epoch(runs: &[&History]) -> Figure {
+    let mut fig = Figure::new("Test accuracy per epoch", "epoch", "test accuracy (%)")
+        .legend(SeriesLabelPosition::LowerRight);
+    for (i, h) in runs.iter().enumerate() {
+        fig = fig.line(
+            &label(h),
+            h.epochs
+                .iter()
+                .map(|e| (e.epoch as f64, e.test_accuracy))
+                .collect(),
+        );
+        if let Some(best) = h.best_epoch() {
+            let text = format!("  best {:.2}% (epoch {})", best.test_accuracy, best.epoch);
+            fig = fig.marker(i, &text, (best.epoch as f64, best.test_accuracy));
+        }
+    }
+    fig
+}
+
+/// The loss of every update (thin) and its moving average over `window` updates (thick): the
+/// jitter of small batches the lecture talks about.
+pub fn update_losses(run: &History, window: usize) -> Figure {
+    let title = format!("Loss of every update, {}", label(run));
+    Figure::new(&title, "update", "loss")
+        .trace(
+            "loss of each update",
+            thin(indexed(&run.update_losses), 4000),
+        )
+        .curve(
+            &format!("moving average of {window}"),
+            thin(moving_average(&run.update_losses, window), 3000),
+        )
+}
+
+impl History {
+    /// [`loss_per_epoch`] of this run.
+    pub fn loss_figure(&self) -> Figure {
+        loss_per_epoch(&[self])
+    }
+
+    /// [`accuracy_per_epoch`] of this run.
+    pub fn accuracy_figure(&self) -> Figure {
+        accuracy_per_epoch(&[self])
+    }
+
+    /// [`update_losses`] of this run.
+    pub fn update_loss_figure(&self, window: usize) -> Figure {
+        update_losses(self, window)
+    }
+
+    /// This run's charts, each as a slide-sized PNG and an SVG: `<prefix>-loss`,
+    /// `<prefix>-accuracy` and, for rules with more than one update per epoch,
+    /// `<prefix>-updates` (moving average over a fiftieth of the run). Returns the files written.
+    pub fn save_figures(&self, prefix: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        let prefix = prefix.as_ref().to_string_lossy().into_owned();
+        let mut figures = vec![
+            ("loss", self.loss_figure()),
+            ("accuracy", self.accuracy_figure()),
+        ];
+        if self.rule() != crate::LearningRule::PerEpoch {
+            let window = (self.update_losses.len() / 50).max(1);
+            figures.push(("updates", self.update_loss_figure(window)));
+        }
+        let mut files = Vec::new();
+        for (name, figure) in figures {
+            files.push(figure.save_for_slides(format!("{prefix}-{name}.png"))?);
+            files.push(figure.save(format!("{prefix}-{name}.svg"))?);
+        }
+        Ok(files)
+    }
+}

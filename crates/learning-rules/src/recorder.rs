@@ -1,0 +1,451 @@
+//! What a training loop reports while it runs: the lecture's log, the [`History`] that the
+//! plots use, the clock, the time budget and Stop.
+//!
+//! A [`Recorder`] is told what happened (`batch`, `update`, `end_epoch`) and answers whether to
+//! stop (`should_stop`: Stop pressed, time budget used up, or the loss no longer a number). The
+//! epoch clock leaves evaluation out, as the lecture's timing of training does. What it prints
+//! is up to its [`Observer`]: [`LectureLog`] prints the lecture's two lines per epoch, `()` prints
+//! nothing, the CLI draws a progress bar.
+
+use std::fmt;
+use std::io::Write as _;
+use std::time::Instant;
+
+use crate::config::{LearningRule, TrainingConfig};
+use crate::data::Split;
+use crate::error::Result;
+use crate::history::{Checkpoint, EpochRecord, History};
+use crate::learner::Learner;
+use crate::model::Weights;
+use crate::stop;
+
+/// Told what a training run does, as it does it.
+pub trait Observer {
+    /// After every gradient computation.
+    fn batch(&mut self, _progress: &BatchProgress) {}
+    /// After every epoch, its record (test accuracy included) the last of `history.epochs`.
+    fn epoch(&mut self, _history: &History) {}
+    /// When the run ends early.
+    fn stopped(&mut self, _stopped: &Stopped) {}
+}
+
+/// Prints nothing.
+impl Observer for () {}
+
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn batch(&mut self, progress: &BatchProgress) {
+        (**self).batch(progress);
+    }
+    fn epoch(&mut self, history: &History) {
+        (**self).epoch(history);
+    }
+    fn stopped(&mut self, stopped: &Stopped) {
+        (**self).stopped(stopped);
+    }
+}
+
+/// Where a run is, after a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchProgress {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Samples of this epoch done so far.
+    pub samples_done: usize,
+    /// Samples in an epoch.
+    pub samples_total: usize,
+    /// Mean loss of the batch just computed.
+    pub loss: f32,
+    /// Seconds of training so far, evaluation excluded.
+    pub training_seconds: f64,
+}
+
+/// The lecture's log: `At Epoch N: Loss = x , Acc = y` and `Epoch completed in Xm Ys` after
+/// every epoch, a line every 15 s within a long one, and why a run stopped early.
+pub struct LectureLog {
+    last_line: Instant,
+}
+
+impl Default for LectureLog {
+    fn default() -> LectureLog {
+        LectureLog {
+            last_line: Instant::now(),
+        }
+    }
+}
+
+impl Observer for LectureLog {
+    fn batch(&mut self, p: &BatchProgress) {
+        if self.last_line.elapsed().as_secs() >= 15 {
+            println!(
+                "  epoch {}: {}/{} samples, {:.0} s of training so far",
+                p.epoch, p.samples_done, p.samples_total, p.training_seconds
+            );
+            self.last_line = Instant::now();
+        }
+    }
+
+    fn epoch(&mut self, history: &History) {
+        if let Some(record) = history.epochs.last() {
+            println!("{}", record.log_lines());
+        }
+        let _ = std::io::stdout().flush();
+        self.last_line = Instant::now();
+    }
+
+    fn stopped(&mut self, stopped: &Stopped) {
+        println!("{stopped}");
+    }
+}
+
+/// Why a run ended before its last epoch.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// The configured seconds of training were used up.
+    TimeBudget {
+        /// The budget.
+        seconds: f64,
+    },
+    /// Stop (■) in JupyterLab, or Ctrl-C.
+    Interrupted,
+    /// An update's loss was no longer a finite number.
+    Diverged {
+        /// The loss that was NaN or infinite.
+        #[serde(with = "non_finite")]
+        loss: f32,
+        /// The learning rate that led there.
+        learning_rate: f64,
+    },
+}
+
+/// A loss in JSON, which has no NaN or infinity: a number, else its text ("NaN", "inf").
+mod non_finite {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub(super) fn serialize<S: Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f32(*v)
+        } else {
+            s.serialize_str(&v.to_string())
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Number(f32),
+            Text(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Ok(v),
+            Repr::Text(t) => t.parse().map_err(D::Error::custom),
+        }
+    }
+}
+
+/// Where and why a run stopped early; the history holds everything before that point.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stopped {
+    /// Why.
+    pub reason: StopReason,
+    /// The epoch it stopped in (1-based).
+    pub epoch: usize,
+    /// Updates made, the one that diverged included.
+    pub update: usize,
+    /// Samples of that epoch gone through.
+    pub samples: usize,
+    /// Samples in an epoch.
+    pub samples_total: usize,
+}
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (epoch, update, done, n) = (self.epoch, self.update, self.samples, self.samples_total);
+        match &self.reason {
+            StopReason::TimeBudget { seconds } => write!(
+                f,
+                "Time budget of {seconds:.0} s used up: stopped after {done} of {n} samples of epoch {epoch}."
+            ),
+            StopReason::Interrupted => write!(
+                f,
+                "Interrupted at epoch {epoch}, update {update} ({done} of {n} samples): the history and weights so far are kept."
+            ),
+            StopReason::Diverged {
+                loss,
+                learning_rate,
+            } => write!(
+                f,
+                "Training diverged at epoch {epoch}, update {update}: the loss became {loss}. The learning rate {learning_rate} is too large for this rule; try {} or smaller. The history before that update is kept.",
+                learning_rate / 10.0
+            ),
+        }
+    }
+}
+
+/// A run's history and the weights it ended with.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// What the run measured.
+    pub history: History,
+    /// The weights after the last update.
+    pub weights: Weights,
+}
+
+/// Keeps a training loop's books: see the module documentation.
+pub struct Recorder<O: Observer = LectureLog> {
+    history: History,
+    observer: O,
+    learning_rate: f64,
+    time_budget: Option<f64>,
+    /// Batches between two mid-epoch accuracy measurements (`usize::MAX`: none).
+    evaluate_every: usize,
+    clock: EpochClock,
+    epoch: EpochSums,
+    /// Loss × samples and samples since the last update: that update's loss.
+    pending: (f64, usize),
+    updates: usize,
+    stopped: Option<Stopped>,
+}
+
+/// The current epoch's running sums.
+#[derive(Default)]
+struct EpochSums {
+    number: usize,
+    /// One term per batch: the lecture's epoch loss for 24b and 24c.
+    loss_sum: f64,
+    /// One term per sample: the per-epoch rule's loss, the mean over the whole set.
+    sample_loss_sum: f64,
+    batches: usize,
+    samples: usize,
+}
+
+/// Training time, evaluation left out.
+struct EpochClock {
+    started: Instant,
+    /// Seconds of the current epoch spent measuring accuracy.
+    evaluating: f64,
+    /// Training seconds of the epochs before.
+    before: f64,
+}
+
+impl EpochClock {
+    fn new() -> EpochClock {
+        EpochClock {
+            started: Instant::now(),
+            evaluating: 0.0,
+            before: 0.0,
+        }
+    }
+
+    fn epoch_seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() - self.evaluating
+    }
+
+    fn training_seconds(&self) -> f64 {
+        self.before + self.epoch_seconds()
+    }
+
+    /// Runs `f` off the clock; returns its result and its seconds.
+    fn off_clock<T>(&mut self, f: impl FnOnce() -> T) -> (T, f64) {
+        let start = Instant::now();
+        let value = f();
+        let seconds = start.elapsed().as_secs_f64();
+        self.evaluating += seconds;
+        (value, seconds)
+    }
+
+    fn next_epoch(&mut self, seconds: f64) {
+        self.before += seconds;
+        self.evaluating = 0.0;
+        self.started = Instant::now();
+    }
+}
+
+impl Recorder<LectureLog> {
+    /// Starts the books and the clock for `learner` trained under `config`, printing the
+    /// lecture's log. From now on Stop (■) or Ctrl-C ends training at the next batch.
+    pub fn new(config: &TrainingConfig, learner: &Learner) -> Recorder<LectureLog> {
+        Recorder::with_observer(config, learner, LectureLog::default())
+    }
+}
+
+impl<O: Observer> Recorder<O> {
+    /// [`Recorder::new`] reporting to `observer` instead of printing.
+    pub fn with_observer(config: &TrainingConfig, learner: &Learner, observer: O) -> Recorder<O> {
+        let n = learner.train_len();
+        let evaluate_every = match config.rule {
+            LearningRule::PerEpoch => usize::MAX,
+            _ => n
+                .div_ceil(config.effective_batch_size())
+                .div_ceil(config.evaluations_per_epoch.max(1)),
+        };
+        stop::watch();
+        Recorder {
+            history: History {
+                config: config.clone(),
+                dataset: learner.dataset().name().to_string(),
+                train_samples: n,
+                engine: learner.engine(),
+                epochs: Vec::new(),
+                checkpoints: Vec::new(),
+                update_losses: Vec::new(),
+                stopped: None,
+            },
+            observer,
+            learning_rate: config.learning_rate,
+            time_budget: config.time_budget_seconds,
+            evaluate_every,
+            clock: EpochClock::new(),
+            epoch: EpochSums {
+                number: 1,
+                ..EpochSums::default()
+            },
+            pending: (0.0, 0),
+            updates: 0,
+            stopped: None,
+        }
+    }
+
+    /// A gradient was computed over `samples` samples whose mean loss was `loss`.
+    pub fn batch(&mut self, loss: f32, samples: usize) {
+        let e = &mut self.epoch;
+        e.loss_sum += f64::from(loss);
+        e.sample_loss_sum += f64::from(loss) * samples as f64;
+        e.batches += 1;
+        e.samples += samples;
+        self.pending.0 += f64::from(loss) * samples as f64;
+        self.pending.1 += samples;
+        let progress = BatchProgress {
+            epoch: e.number,
+            samples_done: e.samples,
+            samples_total: self.history.train_samples,
+            loss,
+            training_seconds: self.clock.training_seconds(),
+        };
+        self.observer.batch(&progress);
+    }
+
+    /// The weights were updated from the batches since the last update; that update's loss is
+    /// their mean loss. A loss that is not a number stops the run (see [`should_stop`]).
+    ///
+    /// [`should_stop`]: Recorder::should_stop
+    pub fn update(&mut self) {
+        let (sum, samples) = std::mem::take(&mut self.pending);
+        let loss = (sum / samples.max(1) as f64) as f32;
+        self.updates += 1;
+        if loss.is_finite() {
+            self.history.update_losses.push(loss);
+        } else if self.stopped.is_none() {
+            self.stop(StopReason::Diverged {
+                loss,
+                learning_rate: self.learning_rate,
+            });
+        }
+    }
+
+    /// True once the run must end: Stop was pressed, the time budget is used up, or the loss
+    /// diverged. Ask between batches (the per-epoch rule: between epochs).
+    pub fn should_stop(&mut self) -> bool {
+        if self.stopped.is_none() {
+            if stop::requested() {
+                self.stop(StopReason::Interrupted);
+            } else if let Some(seconds) = self.time_budget
+                && self.clock.training_seconds() >= seconds
+            {
+                self.stop(StopReason::TimeBudget { seconds });
+            }
+        }
+        self.stopped.is_some()
+    }
+
+    fn stop(&mut self, reason: StopReason) {
+        self.stopped = Some(Stopped {
+            reason,
+            epoch: self.epoch.number,
+            update: self.updates,
+            samples: self.epoch.samples,
+            samples_total: self.history.train_samples,
+        });
+    }
+
+    /// True when a mid-epoch accuracy measurement is due (`evaluations_per_epoch` > 1).
+    pub fn checkpoint_due(&self) -> bool {
+        self.epoch.batches.is_multiple_of(self.evaluate_every)
+            && self.epoch.samples < self.history.train_samples
+    }
+
+    /// Measures test accuracy now, off the clock, for the accuracy-against-time curves.
+    pub fn checkpoint(&mut self, learner: &mut Learner, test: &Split) -> Result<()> {
+        let (accuracy, _) = self.clock.off_clock(|| learner.accuracy(test));
+        self.push_checkpoint(accuracy?, self.clock.training_seconds());
+        Ok(())
+    }
+
+    fn push_checkpoint(&mut self, test_accuracy: f64, seconds: f64) {
+        let n = self.history.train_samples as f64;
+        self.history.checkpoints.push(Checkpoint {
+            epochs: (self.epoch.number - 1) as f64 + self.epoch.samples as f64 / n,
+            updates: self.updates,
+            seconds,
+            test_accuracy,
+        });
+    }
+
+    /// Ends the epoch: stops its clock, measures test accuracy, records and reports the epoch.
+    /// An epoch in which the loss diverged is not recorded.
+    pub fn end_epoch(&mut self, learner: &mut Learner, test: &Split) -> Result<()> {
+        if matches!(
+            self.stopped,
+            Some(Stopped {
+                reason: StopReason::Diverged { .. },
+                ..
+            })
+        ) {
+            return Ok(());
+        }
+        let seconds = self.clock.epoch_seconds();
+        let (accuracy, _) = self.clock.off_clock(|| learner.accuracy(test));
+        let test_accuracy = accuracy?;
+        let e = &self.epoch;
+        let record = EpochRecord {
+            epoch: e.number,
+            train_loss: match self.history.config.rule {
+                LearningRule::PerEpoch => e.sample_loss_sum / e.samples.max(1) as f64,
+                _ => e.loss_sum / e.batches.max(1) as f64,
+            },
+            test_accuracy,
+            seconds,
+            eval_seconds: self.clock.evaluating,
+            updates: self.updates,
+            samples: e.samples,
+        };
+        self.push_checkpoint(test_accuracy, self.clock.before + seconds);
+        self.history.epochs.push(record);
+        self.observer.epoch(&self.history);
+        self.clock.next_epoch(seconds);
+        self.epoch = EpochSums {
+            number: self.epoch.number + 1,
+            ..EpochSums::default()
+        };
+        Ok(())
+    }
+
+    /// What has been recorded so far.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Ends the books: the history, why the run stopped early if it did, and the weights.
+    pub fn finish(mut self, learner: &Learner) -> Result<Run> {
+        stop::unwatch();
+        if let Some(stopped) = &self.stopped {
+            self.observer.stopped(stopped);
+        }
+        self.history.stopped = self.stopped;
+        Ok(Run {
+            history: self.history,
+            weights: learner.weights()?,
+        })
+    }
+}

@@ -3,4 +3,5 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/setup.sh"
-exec jupyter lab --notebook-dir "$REPO/notebooks" "$@"
+# Every notebook names the `rust` kernel; a new one gets it too.
+exec jupyter lab --notebook-dir "$REPO/notebooks" --MappingKernelManager.default_kernel_name=rust "$@"

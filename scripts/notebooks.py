@@ -2,17 +2,20 @@
 
     python scripts/notebooks.py                 # full runs: the lecture's settings
     python scripts/notebooks.py --quick 24b     # quick mode, one notebook
+    python scripts/notebooks.py --timings 24b   # also a table of every cell's seconds
 
 Executed copies, outputs embedded, go to output/notebooks/; the notebooks write their figures to
 output/figures/. Run it through scripts/run.sh, which sets up the kernel first.
 
 Quick mode inserts a cell right after the one tagged `parameters` that overrides a few of its
 values (fewer epochs, a training subset), so a notebook runs in a minute: that is what the tests
-use.
+use. Every run prints the seconds per epoch the notebook logged, so that a slow kernel shows.
 """
 import argparse
+import datetime
 import pathlib
 import re
+import statistics
 import sys
 import time
 
@@ -26,14 +29,18 @@ OUTPUT = REPO / "output"
 # Quick-mode values for each notebook, pasted after its parameters cell.
 # evcxr keeps a variable's type across cells only when it is written out.
 QUICK = {
-    "24a": "let epochs: usize = 3;\nlet train_samples: Option<usize> = Some(6_000);",
-    "24b": "let epochs: usize = 2;\nlet train_samples: Option<usize> = Some(6_000);",
-    "24c": "let epochs: usize = 2;\nlet train_samples: Option<usize> = Some(3_000);",
+    "24a": "let config = TrainingConfig { epochs: 3, train_samples: Some(6_000), ..config };",
+    "24b": "let config = TrainingConfig { epochs: 2, train_samples: Some(6_000), ..config };",
+    "24c": "let config = TrainingConfig { epochs: 2, train_samples: Some(3_000), ..config };",
     "24d": "let epochs: usize = 2;\nlet train_samples: Option<usize> = Some(3_000);\n"
            "let sweep_epochs: usize = 1;\nlet sweep_seconds: f64 = 1.0;",
 }
 
 LOG_LINE = re.compile(r"At Epoch (\d+): Loss = ([0-9.eE+-]+) , Acc = ([0-9.]+)%")
+EPOCH_TIME = re.compile(r"Epoch completed in (\d+)m ([0-9.]+)s")
+# Cells that load, build or train: everything else (print, plot, save) should answer at once.
+HEAVY = (":dep", "Dataset::load", "Learner::new", "Recorder::new", "train_seeds", "compare_rules",
+         "sweep_batch_sizes")
 
 
 def notebook_paths(selection=()):
@@ -60,6 +67,7 @@ def execute(path, quick=False, out_dir=None, timeout=None):
     if quick:
         with_quick_parameters(nb, QUICK[path.name[:3]])
     started = time.monotonic()
+    nb.metadata["runner"] = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat()}
     client = NotebookClient(
         nb,
         kernel_name="rust",
@@ -100,6 +108,59 @@ def errors(nb):
     return found
 
 
+def epoch_seconds(nb):
+    """Seconds of every `Epoch completed in Xm Ys` line, in order."""
+    text = "".join(text_of(c) for c in nb.cells if c.cell_type == "code")
+    return [60 * int(m) + float(s) for m, s in EPOCH_TIME.findall(text)]
+
+
+def _when(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def cell_timings(nb):
+    """(cell index, first line, seconds, kind) of every executed code cell, from nbclient's
+    timing metadata; kind is `light`, `heavy` or `parameters`."""
+    rows = []
+    for i, cell in enumerate(nb.cells):
+        execution = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type != "code" or "shell.execute_reply" not in execution:
+            continue
+        start = execution.get("iopub.execute_input") or execution["shell.execute_reply.started"]
+        seconds = (_when(execution["shell.execute_reply"]) - _when(start)).total_seconds()
+        tags = cell.metadata.get("tags", [])
+        kind = ("parameters" if "parameters" in tags or "injected-parameters" in tags
+                else "heavy" if any(h in cell.source for h in HEAVY) else "light")
+        rows.append((i, cell.source.splitlines()[0][:60], seconds, kind))
+    return rows
+
+
+def start_to_parameters(nb):
+    """Seconds from asking for a kernel to the end of the last parameters cell."""
+    done = [c.metadata["execution"]["shell.execute_reply"] for c in nb.cells
+            if {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))
+            and "execution" in c.metadata]
+    started = nb.metadata.get("runner", {}).get("started")
+    if not done or not started:
+        return None
+    return (_when(done[-1]) - _when(started)).total_seconds()
+
+
+def timing_table(nb):
+    """Markdown: every code cell's seconds, then the start-up and light-cell summary."""
+    rows = cell_timings(nb)
+    lines = ["| cell | first line | seconds | kind |", "|---:|---|---:|---|"]
+    lines += [f"| {i} | `{first}` | {sec:.2f} | {kind} |" for i, first, sec, kind in rows]
+    light = [sec for *_, sec, kind in rows if kind == "light"]
+    start = start_to_parameters(nb)
+    if start is not None:
+        lines.append(f"\nkernel start → parameters cell done: {start:.1f} s")
+    if light:
+        lines.append(f"light cells: median {statistics.median(light):.2f} s, "
+                     f"max {max(light):.2f} s over {len(light)}")
+    return "\n".join(lines)
+
+
 def accuracies(nb):
     """Test accuracies of the lecture's log lines, in order."""
     text = "".join(text_of(c) for c in nb.cells if c.cell_type == "code")
@@ -111,6 +172,8 @@ def main():
     ap.add_argument("only", nargs="*", help="notebook prefixes to run (24a 24b …); default all")
     ap.add_argument("--quick", action="store_true", help="few epochs on a training subset")
     ap.add_argument("--out", default=None, help="folder for executed copies")
+    ap.add_argument("--timings", action="store_true",
+                    help="print every cell's seconds (also written to output/timings-<nb>.md)")
     a = ap.parse_args()
     failed = False
     for path in notebook_paths(a.only):
@@ -125,6 +188,15 @@ def main():
             print(f"   error in cell {i}: {message}")
             failed = True
         print(f"   {seconds:.0f} s, accuracies {accuracies(nb)}", flush=True)
+        epochs = epoch_seconds(nb)
+        if epochs:
+            print(f"   seconds per epoch (training + test): {', '.join(f'{e:.2f}' for e in epochs)}"
+                  f"; median {statistics.median(epochs):.2f}", flush=True)
+        if a.timings:
+            table = timing_table(nb)
+            print(table, flush=True)
+            OUTPUT.mkdir(exist_ok=True)
+            (OUTPUT / f"timings-{path.name[:3]}.md").write_text(table + "\n")
     sys.exit(1 if failed else 0)
 
 

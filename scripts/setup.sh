@@ -51,6 +51,9 @@ if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patch.sha256" 2>/dev/null)" !=
     rm -rf "$SRC"
 fi
 
+# The kernel builds offline (notebooks/evcxr.toml): every crate the support crate locks, fetched.
+cargo fetch --quiet --locked --manifest-path "$REPO/Cargo.toml"
+
 # evcxr_jupyter installs its kernel into $JUPYTER_PATH/kernels/rust (logos, version.txt …);
 # then kernel.json is rewritten to add the build folder. At start-up the kernel checks that
 # folder's version.txt and reinstalls if it differs, so it must be its own installer's.
@@ -58,10 +61,10 @@ JUPYTER_DATA="$REPO/.venv/share/jupyter"
 KERNEL_DIR="$JUPYTER_DATA/kernels/rust"
 mkdir -p "$REPO/.evcxr"
 JUPYTER_PATH="$JUPYTER_DATA" "$EVCXR_BIN" --install >/dev/null
-# The environment makes the kernel build the support crate as the CLI's release build does:
-# evcxr's own profile (opt-level 2, debug assertions, overflow checks, incremental) halves
-# training speed, and cargo's CARGO_PROFILE_DEV_* variables override what evcxr writes into its
-# manifest. Interrupts go to the kernel as messages; the patched kernel turns them into SIGINT.
+# The kernel builds the support crate as the CLI's release build does: .cargo/config.toml sets
+# the dependencies' profile, and CARGO_PROFILE_DEV_INCREMENTAL turns off incremental compilation
+# (on by default for path dependencies, and slower code). Interrupts go to the kernel as messages;
+# the patched kernel turns them into SIGINT.
 cat > "$KERNEL_DIR/kernel.json" <<JSON
 {
   "argv": ["$EVCXR_BIN", "--control_file", "{connection_file}"],
@@ -70,9 +73,6 @@ cat > "$KERNEL_DIR/kernel.json" <<JSON
   "interrupt_mode": "message",
   "env": {
     "EVCXR_TMPDIR": "$REPO/.evcxr",
-    "CARGO_PROFILE_DEV_OPT_LEVEL": "3",
-    "CARGO_PROFILE_DEV_DEBUG_ASSERTIONS": "false",
-    "CARGO_PROFILE_DEV_OVERFLOW_CHECKS": "false",
     "CARGO_PROFILE_DEV_INCREMENTAL": "false"
   }
 }

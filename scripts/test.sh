@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# Every test of the project: the Rust crates (loader, network, the three rules, the lecture's full
-# runs, the CLI) and the four notebooks executed headlessly in quick mode. Sets up what it needs.
+# Every test of the project: formatting, lints and docs; the Rust crates (loader, network, the
+# three rules, the notebooks' loops against train(), the lecture's full runs, the CLI); then the
+# four notebooks executed headlessly in quick mode, Stop during training through the kernel,
+# and 24b run in JupyterLab in a real browser. Sets up what it needs.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# The second dataset, from Debian's package (the loader's Fashion-MNIST test reads it).
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ ! -d data/fashion-mnist ]; then
-    echo "== installing Debian's dataset-fashion-mnist"
+# Debian packages: the second dataset (the loader's Fashion-MNIST test) and the browser.
+missing=()
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || [ -d data/fashion-mnist ] \
+    || missing+=(dataset-fashion-mnist)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing Debian's ${missing[*]}"
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+echo "== formatting, lints, docs"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 
 source scripts/setup.sh
-echo "== notebooks, quick mode"
+echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium"
 python -m pytest tests -v

@@ -3,9 +3,12 @@
 Run through scripts/test.sh, which sets up the kernel first.
 """
 import base64
+import json
 import pathlib
+import re
 import struct
 import sys
+import textwrap
 
 import pytest
 
@@ -69,7 +72,7 @@ def test_every_plot_cell_shows_a_png(path):
 def test_log_and_accuracy_follow_the_lecture(path):
     part, nb = path.name[:3], executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
-    epochs = int(runner.QUICK[part].split("let epochs: usize = ")[1].split(";")[0])
+    epochs = int(re.search(r"epochs: (\d+)", runner.QUICK[part]).group(1))
     accuracies = runner.accuracies(nb)
     assert len(accuracies) == epochs, text
     assert text.count("Epoch completed in ") == epochs, text
@@ -102,3 +105,48 @@ def test_comparison_prints_its_tables(path):
     assert "| rule | to 90% | to 95% | to 96% |" in text, text
     # The sweep runs 1, 10, 100, 1000 and the whole 3,000-sample subset (per epoch).
     assert "| 3000 | per-epoch | 0.1 |" in text, text
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_no_markdown_cell_repeats_a_code_cell(path):
+    nb = json.loads(path.read_text())
+    code = {"".join(c["source"]).strip() for c in nb["cells"] if c["cell_type"] == "code"}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"]).strip()
+            assert text not in code, f"markdown repeats a code cell: {text!r}"
+            for line in text.splitlines():
+                assert not line.startswith(":dep"), f"markdown holds the :dep line: {text!r}"
+
+
+LOOPS = (REPO / "crates/learning-rules/tests/notebook_loops.rs").read_text()
+
+
+@pytest.mark.parametrize("path", LECTURE, ids=ids)
+def test_training_cell_is_the_loop_tested_against_train(path):
+    """The notebook's loop is, character for character, the one that
+    crates/learning-rules/tests/notebook_loops.rs checks against `train()`."""
+    part = path.name[:3]
+    block = re.search(rf"// notebook {part}: begin\n(.*?)\n\s*// notebook {part}: end", LOOPS, re.S)
+    assert block, f"no {part} block in notebook_loops.rs"
+    nb = json.loads(path.read_text())
+    cells = [c for c in nb["cells"] if "training-loop" in c["metadata"].get("tags", [])]
+    assert len(cells) == 1, "one cell tagged training-loop"
+    assert "".join(cells[0]["source"]).strip() == textwrap.dedent(block.group(1)).strip()
+    lines = "".join(cells[0]["source"]).strip().splitlines()
+    assert 12 <= len(lines) <= 20, f"{len(lines)} lines: short enough to read aloud"
+
+
+@pytest.mark.parametrize("path", LECTURE, ids=ids)
+def test_network_cell_shows_the_learner_that_is_trained(path):
+    nb = executed(path)
+    text = "".join(runner.text_of(c) for c in nb.cells if "Learner::new" in c.source)
+    assert "Linear" in text and "trained by fused CPU" in text, text
+
+
+def test_24a_shows_the_spread_over_seeds_beside_the_lecture():
+    nb = executed(next(p for p in LECTURE if p.name.startswith("24a")))
+    text = "".join(runner.text_of(c) for c in nb.cells if "train_seeds" in c.source)
+    assert "| seed | final train loss | final test acc (%) |" in text, text
+    assert len(re.findall(r"^\| [0-4] \|", text, re.M)) == 5, text
+    assert "| range |" in text and "46.1%" in text, text

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use learning_rules::{Engine, Error, LearningRule, Dataset, Result, TrainingConfig, train};
+use learning_rules::{Dataset, Engine, Error, LearningRule, Result, TrainingConfig, train};
 
 use crate::memory;
 
@@ -56,35 +56,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     );
     let mut rows = Vec::new();
     for rule in rules {
-        let config = TrainingConfig {
-            epochs: 1,
-            engine: args.engine,
-            train_samples: (rule == LearningRule::PerSample).then_some(args.sample_subset),
-            ..TrainingConfig::lecture(rule)
-        };
-        memory::reset_peak_rss();
-        let mut seconds = Vec::new();
-        let mut engine = String::new();
-        for _ in 0..=args.runs {
-            let run = train(&data, &config)?;
-            let h = run.history;
-            seconds.push(h.training_seconds() * 60_000.0 / h.train_samples as f64);
-            engine = h.engine;
-        }
-        seconds.remove(0); // the warm-up
-        seconds.sort_by(f64::total_cmp);
-        let median = seconds[seconds.len() / 2];
-        let updates_per_60k = match rule {
-            LearningRule::PerEpoch => 1.0,
-            LearningRule::PerMinibatch => 60_000.0 / config.batch_size as f64,
-            LearningRule::PerSample => 60_000.0,
-        };
-        let row = Row {
-            rule: rule.name(),
-            seconds_per_60k: median,
-            updates_per_second: updates_per_60k / median,
-            peak_rss_mb: memory::peak_rss_mb().unwrap_or(f64::NAN),
-        };
+        let (row, engine) = time_rule(&data, rule, &args)?;
         println!(
             "{:<12} {:>16.3} {:>14.1} {:>14.0}  {engine}",
             row.rule, row.seconds_per_60k, row.updates_per_second, row.peak_rss_mb
@@ -100,4 +72,38 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// `rule` trained for one epoch `args.runs` times after a warm-up: the median seconds per
+/// 60,000 samples, and the engine that ran.
+fn time_rule(data: &Dataset, rule: LearningRule, args: &BenchArgs) -> Result<(Row, String)> {
+    let config = TrainingConfig {
+        epochs: 1,
+        engine: args.engine,
+        train_samples: (rule == LearningRule::PerSample).then_some(args.sample_subset),
+        ..TrainingConfig::lecture(rule)
+    };
+    memory::reset_peak_rss();
+    let mut seconds = Vec::new();
+    let mut engine = String::new();
+    for _ in 0..=args.runs {
+        let h = train(data, &config)?.history;
+        seconds.push(h.training_seconds() * 60_000.0 / h.train_samples as f64);
+        engine = h.engine;
+    }
+    seconds.remove(0); // the warm-up
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    let updates_per_60k = match rule {
+        LearningRule::PerEpoch => 1.0,
+        LearningRule::PerMinibatch => 60_000.0 / config.batch_size as f64,
+        LearningRule::PerSample => 60_000.0,
+    };
+    let row = Row {
+        rule: rule.name(),
+        seconds_per_60k: median,
+        updates_per_second: updates_per_60k / median,
+        peak_rss_mb: memory::peak_rss_mb().unwrap_or(f64::NAN),
+    };
+    Ok((row, engine))
 }

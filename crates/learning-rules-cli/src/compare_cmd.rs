@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use learning_rules::{
-    ComparisonConfig, Engine, Dataset, Result, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, Dataset, Engine, Result, SweepConfig, compare_rules, sweep_batch_sizes,
 };
 
 #[derive(Args)]

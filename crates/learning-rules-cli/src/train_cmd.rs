@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use learning_rules::{
-    BatchProgress, DatasetKind, DeviceKind, Engine, Error, History, LearningRule, Observer,
-    Result, Run, StopReason, TrainingConfig, error::write_file, train_with,
+    BatchProgress, DatasetKind, DeviceKind, Engine, Error, History, LearningRule, Observer, Result,
+    Run, StopReason, TrainingConfig, error::write_file, train_with,
 };
 
 #[derive(Args)]
@@ -52,6 +52,9 @@ pub struct TrainArgs {
     /// Folder for the history files (CSV and JSON) and the charts.
     #[arg(long, default_value = "output")]
     out: PathBuf,
+    /// Also write the trained weights as JSON to this file (to compare devices or machines).
+    #[arg(long)]
+    weights: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -126,6 +129,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
     match result {
         Ok(run) => {
             save(&run, &args.out)?;
+            if let Some(path) = &args.weights {
+                println!("wrote {}", run.weights.save(path)?.display());
+            }
             match &run.history.stopped {
                 Some(s) if s.reason == StopReason::Interrupted => {
                     eprintln!("{s}");

@@ -225,7 +225,11 @@ fn bad_numbers_say_what_is_allowed() {
         stderr(&o)
     );
     let o = cli(&["train", "--rule", "minibatch", "--epochs", "0"]);
-    assert!(stderr(&o).contains("epochs is 0: train for at least 1 epoch"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("epochs is 0: train for at least 1 epoch"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -244,7 +248,15 @@ fn an_unwritable_output_folder_fails_before_training() {
 /// Starts a long training run writing into `out`, waits for its first epoch's history file.
 fn start_long_run(out: &std::path::Path) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_learning-rules"))
-        .args(["train", "--rule", "per-sample", "--epochs", "1000", "--train-samples", "3000"])
+        .args([
+            "train",
+            "--rule",
+            "per-sample",
+            "--epochs",
+            "1000",
+            "--train-samples",
+            "3000",
+        ])
         .args(["--out", out.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -253,7 +265,10 @@ fn start_long_run(out: &std::path::Path) -> std::process::Child {
     let history = out.join("per-sample.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !history.is_file() {
-        assert!(std::time::Instant::now() < deadline, "no history after 60 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no history after 60 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -294,12 +309,22 @@ fn ctrl_c_stops_at_the_next_batch_and_saves_the_run_so_far() {
     let o = child.wait_with_output().unwrap();
     assert!(pressed.elapsed().as_secs() < 10, "{:?}", pressed.elapsed());
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    assert!(stderr(&o).contains("Interrupted at epoch "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Interrupted at epoch "),
+        "{}",
+        stderr(&o)
+    );
     let h = saved_history(out.path());
-    let stopped = h.stopped.expect("the saved history says it was interrupted");
+    let stopped = h
+        .stopped
+        .expect("the saved history says it was interrupted");
     assert_eq!(stopped.reason, learning_rules::StopReason::Interrupted);
     // The epoch Stop cut short is recorded too, unless Stop came between two epochs.
-    let recorded = if stopped.samples == 0 { stopped.epoch - 1 } else { stopped.epoch };
+    let recorded = if stopped.samples == 0 {
+        stopped.epoch - 1
+    } else {
+        stopped.epoch
+    };
     assert_eq!(h.epochs.len(), recorded, "{stopped:?}");
     assert!(out.path().join("per-sample-accuracy.png").is_file());
 }
@@ -308,8 +333,15 @@ fn ctrl_c_stops_at_the_next_batch_and_saves_the_run_so_far() {
 fn a_diverging_run_saves_what_it_had_and_keeps_its_advice() {
     let out = tempfile::tempdir().unwrap();
     let o = cli(&[
-        "train", "--rule", "minibatch", "--lr", "1e9", "--train-samples", "2000",
-        "--out", out.path().to_str().unwrap(),
+        "train",
+        "--rule",
+        "minibatch",
+        "--lr",
+        "1e9",
+        "--train-samples",
+        "2000",
+        "--out",
+        out.path().to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);

@@ -13,16 +13,22 @@ pub enum Error {
         "data file not found: {path}\n  looked for `{stem}` or `{stem}.gz` in {dir}.\n  {hint}"
     )]
     MissingFile {
+        /// The file looked for first.
         path: PathBuf,
+        /// Its name without `.gz`.
         stem: String,
+        /// Where the loader looked.
         dir: PathBuf,
+        /// How to get the files.
         hint: String,
     },
 
     /// A data file exists but cannot be read at all.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -31,15 +37,23 @@ pub enum Error {
     #[error(
         "{path} is corrupt: {problem}.\n  Restore it from a fresh clone of the repository (data/README.md lists the checksums)."
     )]
-    CorruptFile { path: PathBuf, problem: String },
+    CorruptFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 
     /// A standard data file parsed fine but is not the published file.
     #[error(
         "{path} is not the published file: its SHA-256 is {found}, expected {expected}.\n  Restore it from a fresh clone of the repository, or load it with `verify_checksums: false` if you changed it on purpose."
     )]
     ChecksumMismatch {
+        /// The file.
         path: PathBuf,
+        /// The published file's SHA-256.
         expected: String,
+        /// This file's SHA-256.
         found: String,
     },
 
@@ -53,25 +67,46 @@ pub enum Error {
         "training diverged at epoch {epoch}, update {update}: the loss became {loss}.\n  The learning rate {learning_rate} is too large for this rule; try {suggestion} or smaller."
     )]
     Diverged {
+        /// The epoch it happened in (1-based).
         epoch: usize,
+        /// The update whose loss was not a number.
         update: usize,
+        /// That loss.
         loss: f32,
+        /// The learning rate used.
         learning_rate: f64,
+        /// A learning rate to try instead.
         suggestion: f64,
+        /// The run up to that update.
         run: Box<crate::recorder::Run>,
     },
 
     /// The requested device is not available in this build or on this machine.
     #[error("device `{name}` is not available: {reason}")]
-    Device { name: String, reason: String },
+    Device {
+        /// The device asked for.
+        name: String,
+        /// Why it cannot be used, and what to do.
+        reason: String,
+    },
 
     /// Writing a result file (history, figure) failed.
     #[error("cannot write {path}: {reason}")]
-    Write { path: PathBuf, reason: String },
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
 
     /// A result could not be turned into JSON.
     #[error("cannot write {what} as JSON: {reason}")]
-    Json { what: String, reason: String },
+    Json {
+        /// What was being written.
+        what: String,
+        /// What serde said.
+        reason: String,
+    },
 
     /// A file read back as a history is not one.
     #[error("not a history JSON file: {0}")]

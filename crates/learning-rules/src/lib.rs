@@ -43,6 +43,7 @@ pub mod error;
 pub mod history;
 pub mod learner;
 pub mod model;
+pub mod observer;
 pub mod plot;
 pub mod recorder;
 pub mod stop;

@@ -16,7 +16,7 @@ pub const LAYER_SIZES: [usize; 4] = [784, 400, 256, 10];
 
 /// One linear layer's parameters as plain numbers, in burn's layout: `y = x·W + b` with `W`
 /// stored row-major as `inputs × outputs`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerWeights {
     /// Width of the layer's input.
     pub inputs: usize,
@@ -30,7 +30,7 @@ pub struct LayerWeights {
 
 /// All parameters of the network as plain numbers. This is what a run returns, what the
 /// specialised CPU path trains in place, and how two runs are compared.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Weights {
     /// The three layers, input side first.
     pub layers: [LayerWeights; 3],
@@ -62,6 +62,16 @@ impl Weights {
         }
     }
 
+    /// Writes the weights as JSON (`{"layers": [{"inputs", "outputs", "weight", "bias"}, …]}`),
+    /// for comparing runs on two machines or devices.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<std::path::PathBuf> {
+        let json = serde_json::to_string(self).map_err(|e| Error::Json {
+            what: "the weights".into(),
+            reason: e.to_string(),
+        })?;
+        crate::error::write_file(path, json)
+    }
+
     /// Largest relative difference between two sets of weights, `max |a-b| / max(|b|, 1e-3)`
     /// per value: how tests decide two training paths agree.
     pub fn max_relative_difference(&self, other: &Weights) -> f32 {
@@ -85,7 +95,10 @@ impl std::fmt::Debug for Weights {
         let mut list = f.debug_list();
         for l in &self.layers {
             let sum: f64 = l.weight.iter().chain(&l.bias).map(|&v| f64::from(v)).sum();
-            list.entry(&format_args!("{}x{} (+{} bias), sum {sum:.6}", l.inputs, l.outputs, l.outputs));
+            list.entry(&format_args!(
+                "{}x{} (+{} bias), sum {sum:.6}",
+                l.inputs, l.outputs, l.outputs
+            ));
         }
         list.finish()
     }

@@ -25,7 +25,9 @@ pub fn train_with(data: &Dataset, config: &TrainingConfig, observer: impl Observ
     let mut order = TrainingOrder::for_config(learner.train_len(), config);
     for _ in 0..config.epochs {
         match config.rule {
-            LearningRule::PerEpoch => one_update_per_epoch(&mut learner, &mut log, &mut order, config)?,
+            LearningRule::PerEpoch => {
+                one_update_per_epoch(&mut learner, &mut log, &mut order, config)?
+            }
             LearningRule::PerMinibatch | LearningRule::PerSample => {
                 one_update_per_batch(&mut learner, &mut log, &mut order, config, data)?
             }
@@ -38,7 +40,11 @@ pub fn train_with(data: &Dataset, config: &TrainingConfig, observer: impl Observ
     let run = log.finish(&learner)?;
     match run.history.stopped {
         Some(Stopped {
-            reason: StopReason::Diverged { loss, learning_rate },
+            reason:
+                StopReason::Diverged {
+                    loss,
+                    learning_rate,
+                },
             epoch,
             update,
             ..

@@ -1,7 +1,7 @@
 //! The race between the three rules and the batch-size sweep, on a small subset.
 
 use learning_rules::{
-    ComparisonConfig, LearningRule, Dataset, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, Dataset, LearningRule, SweepConfig, compare_rules, sweep_batch_sizes,
 };
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use learning_rules::data::{parse_images, parse_labels, read_maybe_gz};
-use learning_rules::{DatasetKind, Error, Dataset};
+use learning_rules::{Dataset, DatasetKind, Error};
 
 fn idx(magic: u32, dims: &[u32], payload: &[u8]) -> Vec<u8> {
     let mut bytes = magic.to_be_bytes().to_vec();
@@ -76,8 +76,10 @@ fn labels_are_read_in_order() {
 
 #[test]
 fn gz_and_plain_folders_load_the_same() {
-    let plain = Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, false).path(), false).unwrap();
-    let gzipped = Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, true).path(), false).unwrap();
+    let plain =
+        Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, false).path(), false).unwrap();
+    let gzipped =
+        Dataset::load_dir(DatasetKind::Mnist, dataset_dir(5, 2, true).path(), false).unwrap();
     assert_eq!(plain.train, gzipped.train);
     assert_eq!(plain.test, gzipped.test);
     assert_eq!((plain.train.len(), plain.test.len()), (5, 2));

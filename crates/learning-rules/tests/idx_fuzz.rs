@@ -14,7 +14,9 @@ use rand::{RngExt, SeedableRng};
 const CASES_PER_FILE: usize = 1_000;
 
 fn real(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/mnist")
+        .join(name);
     read_maybe_gz(&path).expect("the shipped file")
 }
 
@@ -70,13 +72,18 @@ fn run_cases(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     let gzipped = name.ends_with(".gz");
-    let stored = if gzipped { gz(original) } else { original.to_vec() };
+    let stored = if gzipped {
+        gz(original)
+    } else {
+        original.to_vec()
+    };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (mut loads, mut errors) = (0, 0);
     for case in 0..CASES_PER_FILE {
         let bytes = damage(&stored, &mut rng);
         std::fs::write(&path, &bytes).unwrap();
-        let result = std::panic::catch_unwind(|| read_maybe_gz(&path).and_then(|b| parse(&b, &path)));
+        let result =
+            std::panic::catch_unwind(|| read_maybe_gz(&path).and_then(|b| parse(&b, &path)));
         match result {
             Err(_) => panic!("{name}, case {case} (seed {seed}): the parser panicked"),
             Ok(Ok(_)) => loads += 1,
@@ -107,7 +114,11 @@ fn damaged_files_end_in_an_error_naming_the_file_never_a_panic() {
     let label_file = real("t10k-labels-idx1-ubyte.gz");
     let mut total_errors = 0;
     for (i, (name, bytes, parse)) in [
-        ("t10k-images-idx3-ubyte", &image_file, images as fn(&[u8], &Path) -> _),
+        (
+            "t10k-images-idx3-ubyte",
+            &image_file,
+            images as fn(&[u8], &Path) -> _,
+        ),
         ("t10k-images-idx3-ubyte.gz", &image_file, images),
         ("t10k-labels-idx1-ubyte", &label_file, labels),
         ("t10k-labels-idx1-ubyte.gz", &label_file, labels),

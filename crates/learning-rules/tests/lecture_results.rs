@@ -24,11 +24,7 @@ fn lecture_24a_per_epoch_crawls() {
 
 #[test]
 fn lecture_24b_minibatch_learns_in_one_epoch() {
-    let run = train(
-        &Dataset::load().unwrap(),
-        &TrainingConfig::per_minibatch(),
-    )
-    .unwrap();
+    let run = train(&Dataset::load().unwrap(), &TrainingConfig::per_minibatch()).unwrap();
     let h = &run.history;
     assert_eq!(h.updates(), 6000);
     assert!(

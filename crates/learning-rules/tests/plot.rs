@@ -1,7 +1,7 @@
 //! Charts: real PNG and SVG files with the run's data, titles and labels.
 
 use learning_rules::plot::{accuracy_per_epoch, moving_average};
-use learning_rules::{Figure, LearningRule, Dataset, TrainingConfig, train};
+use learning_rules::{Dataset, Figure, LearningRule, TrainingConfig, train};
 
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -90,7 +90,10 @@ fn moving_average_is_the_mean_of_the_last_window() {
 fn svg_texts(svg: &str) -> Vec<String> {
     svg.split("<text")
         .skip(1)
-        .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
+        .filter_map(|t| {
+            t.split_once('>')
+                .and_then(|(_, rest)| rest.split_once("</text>"))
+        })
         .map(|(text, _)| text.trim().to_string())
         .collect()
 }
@@ -113,6 +116,10 @@ fn tick_labels_stay_distinct_on_a_narrow_range() {
     let mut distinct = y_labels.clone();
     distinct.sort();
     distinct.dedup();
-    assert_eq!(distinct.len(), y_labels.len(), "repeated labels: {y_labels:?}");
+    assert_eq!(
+        distinct.len(),
+        y_labels.len(),
+        "repeated labels: {y_labels:?}"
+    );
     assert!(y_labels.iter().all(|l| l.len() <= 6), "{y_labels:?}");
 }

@@ -36,13 +36,18 @@ fn sigint_ends_training_at_the_next_batch_and_keeps_the_run() {
     let stopped = h.stopped.as_ref().expect("the run says why it stopped");
     assert_eq!(stopped.reason, StopReason::Interrupted);
     // 20 batches per epoch: the first epoch is whole, the second stopped after 5 of its batches.
-    assert_eq!((stopped.epoch, stopped.update, stopped.samples), (2, 25, 500));
+    assert_eq!(
+        (stopped.epoch, stopped.update, stopped.samples),
+        (2, 25, 500)
+    );
     assert_eq!(h.epochs.len(), 2);
     assert_eq!((h.epochs[0].samples, h.epochs[1].samples), (2_000, 500));
     assert_eq!(h.update_losses.len(), 25);
     assert!(h.final_accuracy().unwrap() > 50.0, "{:?}", h.epochs);
     assert!(
-        stopped.to_string().contains("Interrupted at epoch 2, update 25"),
+        stopped
+            .to_string()
+            .contains("Interrupted at epoch 2, update 25"),
         "{stopped}"
     );
 
@@ -50,5 +55,4 @@ fn sigint_ends_training_at_the_next_batch_and_keeps_the_run() {
     let again = train(&data, &config).unwrap();
     assert_eq!(again.history.epochs.len(), 3);
     assert!(again.history.stopped.is_none());
-
 }

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use learning_rules::{Engine, Error, LearningRule, Dataset, TrainingConfig, train};
+use learning_rules::{Dataset, Engine, Error, LearningRule, TrainingConfig, train};
 
 fn mnist() -> &'static Dataset {
     static DATA: OnceLock<Dataset> = OnceLock::new();

@@ -105,7 +105,17 @@ pub fn train_seeds(
 ) -> Result<Vec<History>> {
     let mut runs = Vec::new();
     for seed in seeds {
-        runs.push(train_with(data, &TrainingConfig { seed, ..config.clone() }, ())?.history);
+        runs.push(
+            train_with(
+                data,
+                &TrainingConfig {
+                    seed,
+                    ..config.clone()
+                },
+                (),
+            )?
+            .history,
+        );
         if crate::stop::requested() {
             break;
         }
@@ -136,7 +146,9 @@ pub fn seed_table(runs: &[History]) -> Table {
         rows.push(vec!["range".into(), range(|r| r.1, 4), range(|r| r.2, 2)]);
     }
     Table {
-        header: ["seed", "final train loss", "final test acc (%)"].map(String::from).to_vec(),
+        header: ["seed", "final train loss", "final test acc (%)"]
+            .map(String::from)
+            .to_vec(),
         rows,
     }
 }
@@ -247,4 +259,3 @@ impl Comparison {
         Ok(files)
     }
 }
-

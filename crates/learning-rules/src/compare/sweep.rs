@@ -103,7 +103,12 @@ fn rule_for(batch_size: usize, n: usize) -> LearningRule {
 }
 
 /// One batch size trained for `config.epochs` epochs, then for `config.seconds`.
-fn measure(data: &Dataset, config: &SweepConfig, batch_size: usize, n: usize) -> Result<SweepPoint> {
+fn measure(
+    data: &Dataset,
+    config: &SweepConfig,
+    batch_size: usize,
+    n: usize,
+) -> Result<SweepPoint> {
     let rule = rule_for(batch_size, n);
     let lecture = TrainingConfig::lecture(rule);
     let base = TrainingConfig {
@@ -216,4 +221,3 @@ fn epochs(n: usize) -> String {
         format!("{n} epochs")
     }
 }
-

@@ -57,7 +57,12 @@ fn parse_header(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<Vec
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .and_then(|n| n.checked_add(4 * (ndim + 1)))
-        .ok_or_else(|| Error::corrupt(path, format!("the header announces impossible sizes {dims:?}")))?;
+        .ok_or_else(|| {
+            Error::corrupt(
+                path,
+                format!("the header announces impossible sizes {dims:?}"),
+            )
+        })?;
     if bytes.len() != expected_len {
         let how = if bytes.len() < expected_len {
             "truncated"

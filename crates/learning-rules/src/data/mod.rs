@@ -345,4 +345,3 @@ fn verify_sha256(dataset: DatasetKind, stem: &str, path: &Path, bytes: &[u8]) ->
         })
     }
 }
-

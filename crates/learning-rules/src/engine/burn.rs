@@ -6,10 +6,10 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use super::GradientEngine;
 use crate::data::{IMAGE_PIXELS, Split};
 use crate::error::{Error, Result};
 use crate::model::{Network, Weights};
-use super::GradientEngine;
 
 /// Test images are classified this many at a time, to bound memory.
 const EVAL_CHUNK: usize = 1000;

@@ -65,6 +65,10 @@ pub(crate) fn build(
     Ok(if fused {
         Box::new(fused::FusedEngine::new(weights, train))
     } else {
-        Box::new(burn::BurnEngine::new(&weights, train, device.burn_device()?)?)
+        Box::new(burn::BurnEngine::new(
+            &weights,
+            train,
+            device.burn_device()?,
+        )?)
     })
 }

@@ -95,13 +95,22 @@ impl Figure {
         } else {
             TICKS
         };
-        let (x_decimals, y_decimals) = (tick_decimals(x1 - x0, TICKS), tick_decimals(y1 - y0, TICKS));
+        let (x_decimals, y_decimals) =
+            (tick_decimals(x1 - x0, TICKS), tick_decimals(y1 - y0, TICKS));
         let x_label = |x: &f64| {
             if log_x {
                 let whole = (x - x.round()).abs() < 1e-9;
-                if whole { format_number(10f64.powf(x.round()), 0) } else { String::new() }
+                if whole {
+                    format_number(10f64.powf(x.round()), 0)
+                } else {
+                    String::new()
+                }
             } else if integer_x {
-                if x.fract().abs() > 1e-9 { String::new() } else { format!("{x:.0}") }
+                if x.fract().abs() > 1e-9 {
+                    String::new()
+                } else {
+                    format!("{x:.0}")
+                }
             } else {
                 format_number(*x, x_decimals)
             }
@@ -221,7 +230,6 @@ impl Figure {
         };
         (pad(x0, x1, 0.03), pad(y0, y1, 0.08))
     }
-
 }
 
 /// Decimals that tell apart the labels of an axis spanning `span` with at most `ticks` labels:

@@ -211,4 +211,3 @@ impl Figure {
 fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
-

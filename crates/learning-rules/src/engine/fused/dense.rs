@@ -75,7 +75,13 @@ pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usiz
 
 /// `layer += coef · (inputᵀ · delta)` and `bias += coef · Σ delta`: a layer's weight gradient
 /// added straight into its destination (weights or pending gradient).
-pub(super) fn add_outer(layer: &mut LayerWeights, input: &[f32], delta: &[f32], b: usize, coef: f32) {
+pub(super) fn add_outer(
+    layer: &mut LayerWeights,
+    input: &[f32],
+    delta: &[f32],
+    b: usize,
+    coef: f32,
+) {
     let (m, n) = (layer.inputs, layer.outputs);
     // SAFETY: `input` is `b × m`, `delta` is `b × n`, the weight `m × n`, all row-major.
     unsafe {

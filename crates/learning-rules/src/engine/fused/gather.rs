@@ -80,4 +80,3 @@ fn gather_block<const W: usize, const FMA: bool>(
 fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
 }
-

@@ -261,8 +261,10 @@ impl GradientEngine for FusedEngine {
                 .zip(group)
                 .map(|(part, &start)| {
                     let end = (start + EVAL_CHUNK).min(test.len());
-                    part.by_image
-                        .set_rows(test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS].chunks_exact(IMAGE_PIXELS));
+                    part.by_image.set_rows(
+                        test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS]
+                            .chunks_exact(IMAGE_PIXELS),
+                    );
                     part.count_correct(w, &test.labels[start..end], simd)
                 })
                 .sum::<usize>();
@@ -292,4 +294,3 @@ fn zeros_like(w: &Weights) -> Weights {
     }
     z
 }
-

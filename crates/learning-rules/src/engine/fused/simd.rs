@@ -44,7 +44,13 @@ impl Simd {
         }
     }
 
-    pub(super) fn sample_step(self, w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+    pub(super) fn sample_step(
+        self,
+        w: &mut Weights,
+        x: SparseRow<'_>,
+        label: usize,
+        lr: f32,
+    ) -> f32 {
         match self {
             // SAFETY: `detect` checked that the CPU has these instructions.
             #[cfg(target_arch = "x86_64")]
@@ -55,7 +61,13 @@ impl Simd {
         }
     }
 
-    pub(super) fn gather_axpy_rows(self, dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
+    pub(super) fn gather_axpy_rows(
+        self,
+        dst: &mut [f32],
+        terms: &[Term<'_>],
+        width: usize,
+        scale: f32,
+    ) {
         match self {
             // SAFETY: `detect` checked that the CPU has these instructions.
             #[cfg(target_arch = "x86_64")]
@@ -66,7 +78,6 @@ impl Simd {
         }
     }
 }
-
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]

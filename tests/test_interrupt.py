@@ -1,0 +1,117 @@
+"""Stop (■) during a training cell: the cell ends at the next batch with the run so far, and the
+kernel keeps every variable (the patched evcxr turns the interrupt into SIGINT, the crate's
+training loops stop on it). Driven through jupyter_client, as JupyterLab's Stop button does.
+
+Run through scripts/test.sh, which sets up the kernel first.
+"""
+import json
+import pathlib
+import queue
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+NB_24C = REPO / "notebooks" / "24c_update_per_sample.ipynb"
+
+
+class Kernel:
+    def __init__(self):
+        self.km, self.kc = start_new_kernel(kernel_name="rust", cwd=str(NB_24C.parent),
+                                            startup_timeout=120)
+
+    def start(self, code):
+        return self.kc.execute(code)
+
+    def wait(self, msg_id, timeout, until=None):
+        """Output of `msg_id` until it is done (or until `until` appears in it); returns
+        (text, errors, done)."""
+        text, errors, deadline = "", [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                text += content["text"]
+            elif kind == "error":
+                errors.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "status" and content["execution_state"] == "idle":
+                return text, errors, True
+            if until and until in text:
+                return text, errors, False
+        raise TimeoutError(f"no answer in {timeout} s; so far: {text!r} {errors}")
+
+    def run(self, code, timeout=300):
+        text, errors, _ = self.wait(self.start(code), timeout)
+        assert not errors, f"{code!r} failed: {errors} {text}"
+        return text
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    k = Kernel()
+    yield k
+    k.close()
+
+
+def cells_24c():
+    nb = json.loads(NB_24C.read_text())
+    return [(c["metadata"].get("tags", []), "".join(c["source"]))
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def interrupt_after_first_epoch(kernel, code):
+    """Runs `code`, presses Stop once it has logged an epoch; returns (output, seconds from
+    Stop to the cell's end)."""
+    msg_id = kernel.start(code)
+    first, errors, done = kernel.wait(msg_id, 300, until="Epoch completed in")
+    assert not done and not errors, f"the cell ended before Stop: {first} {errors}"
+    pressed = time.monotonic()
+    kernel.km.interrupt_kernel()
+    rest, errors, done = kernel.wait(msg_id, 60)
+    assert done and not errors, f"{errors} {rest}"
+    return first + rest, time.monotonic() - pressed
+
+
+def test_stop_ends_the_notebook_loop_and_keeps_every_variable(kernel):
+    cells = cells_24c()
+    setup = [src for tags, src in cells if "training-loop" not in tags][:4]  # :dep … network
+    assert setup[1].startswith("let config"), setup[1]
+    for src in setup:
+        kernel.run(src)
+    kernel.run("let config = TrainingConfig { epochs: 1000, train_samples: Some(6_000), ..config };"
+               "\nlet mut learner = Learner::new(&data, &config)?;")
+    loop = next(src for tags, src in cells if "training-loop" in tags)
+    text, seconds = interrupt_after_first_epoch(kernel, loop)
+    assert "Interrupted at epoch " in text, text
+    assert seconds < 5, f"the cell took {seconds:.1f} s to end after Stop"
+    # The partial run, the data and the learner are all still there.
+    after = kernel.run('println!("{} epochs, {:?}, {} test images, {} samples", '
+                       'run.history.epochs.len(), run.history.stopped.as_ref().map(|s| &s.reason), '
+                       'data.test.len(), learner.train_len());')
+    assert "Some(Interrupted), 10000 test images, 6000 samples" in after, after
+    epochs = int(after.split(" epochs")[0].split()[-1])
+    assert epochs >= 1, after
+    print(f"Stop to cell end: {seconds:.2f} s")
+
+
+def test_stop_ends_train_with_the_run_so_far(kernel):
+    text, seconds = interrupt_after_first_epoch(
+        kernel,
+        "let long = TrainingConfig { epochs: 1000, train_samples: Some(6_000), "
+        "..TrainingConfig::per_minibatch() };\n"
+        "let run2 = train_with(&data, &long, LectureLog::default())?;\n"
+        'println!("kept {} epochs", run2.history.epochs.len());')
+    assert "Interrupted at epoch " in text and "kept " in text, text
+    assert seconds < 5, seconds
+    # A variable from before the interrupted cell still answers.
+    assert "6000" in kernel.run('println!("{}", learner.train_len());')

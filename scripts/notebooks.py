@@ -38,6 +38,8 @@ QUICK = {
 
 LOG_LINE = re.compile(r"At Epoch (\d+): Loss = ([0-9.eE+-]+) , Acc = ([0-9.]+)%")
 EPOCH_TIME = re.compile(r"Epoch completed in (\d+)m ([0-9.]+)s")
+# A row of History::summary(): epoch, train loss, test acc, training seconds, updates.
+SUMMARY_ROW = re.compile(r"^\s+\d+\s+[0-9.]+\s+[0-9.]+%\s+([0-9.]+)\s+\d+$", re.M)
 # Cells that load, build or train: everything else (print, plot, save) should answer at once.
 HEAVY = (":dep", "Dataset::load", "Learner::new", "Recorder::new", "train_seeds", "compare_rules",
          "sweep_batch_sizes")
@@ -112,6 +114,12 @@ def epoch_seconds(nb):
     """Seconds of every `Epoch completed in Xm Ys` line, in order."""
     text = "".join(text_of(c) for c in nb.cells if c.cell_type == "code")
     return [60 * int(m) + float(s) for m, s in EPOCH_TIME.findall(text)]
+
+
+def training_seconds(nb):
+    """Training seconds of every epoch in the notebook's summary table (two decimals)."""
+    text = "".join(text_of(c) for c in nb.cells if c.cell_type == "code")
+    return [float(s) for s in SUMMARY_ROW.findall(text)]
 
 
 def _when(stamp):
@@ -192,6 +200,10 @@ def main():
         if epochs:
             print(f"   seconds per epoch (training + test): {', '.join(f'{e:.2f}' for e in epochs)}"
                   f"; median {statistics.median(epochs):.2f}", flush=True)
+        training = training_seconds(nb)
+        if training:
+            print(f"   seconds of training per epoch (summary): "
+                  f"{', '.join(f'{t:.2f}' for t in training)}", flush=True)
         if a.timings:
             table = timing_table(nb)
             print(table, flush=True)

@@ -25,6 +25,10 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
+echo "== the GPU path type-checks: cargo check --features cuda, offline, LLVM from PyPI"
+source scripts/setup-gpu.sh
+gpu_cargo check --workspace --all-targets --locked
+
 echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 

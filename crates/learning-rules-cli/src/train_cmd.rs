@@ -142,14 +142,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
             }
             Ok(())
         }
-        Err(Error::Diverged { ref run, .. }) => {
-            // The epochs before the divergence are worth keeping; the weights are not.
-            for f in run.history.save(&args.out)? {
-                println!("wrote {}", f.display());
+        Err(error) => {
+            // The epochs before a divergence are worth keeping; the weights are not.
+            if let Error::Diverged { run, .. } = &error {
+                for f in run.history.save(&args.out)? {
+                    println!("wrote {}", f.display());
+                }
             }
-            Err(result.err().expect("matched an error"))
+            Err(error)
         }
-        Err(e) => Err(e),
     }
 }
 

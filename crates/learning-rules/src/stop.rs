@@ -3,7 +3,7 @@
 //!
 //! The project's kernel (scripts/setup.sh) is evcxr with a small patch that turns Jupyter's
 //! interrupt into SIGINT for the process running the cells; without a handler that process
-//! would die, losing every variable. While a training loop runs, [`watch`] installs a handler
+//! would die, losing every variable. While a training loop runs, `watch` installs a handler
 //! that only raises a flag; the loop asks [`requested`] between batches. A second SIGINT before
 //! the loop has noticed the first restores the default action and ends the process, so code
 //! that never checks can still be stopped. evcxr links a fresh copy of this crate into every
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 
-/// True once SIGINT arrived after the last [`watch`].
+/// True once SIGINT arrived since the running training loop started watching.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }

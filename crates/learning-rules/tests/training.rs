@@ -362,3 +362,65 @@ fn evaluations_within_epochs_are_checkpointed() {
     .unwrap();
     assert_eq!(run.history.checkpoints.len(), 2);
 }
+
+#[test]
+fn divergence_and_a_time_budget_keep_the_run_so_far() {
+    let diverging = TrainingConfig {
+        learning_rate: 1e9,
+        ..config(LearningRule::PerMinibatch, 2000, 3)
+    };
+    match train(mnist(), &diverging) {
+        Err(Error::Diverged {
+            epoch, update, run, ..
+        }) => {
+            let h = &run.history;
+            assert_eq!(h.epochs.len(), epoch - 1, "epochs before the diverging one");
+            assert_eq!(h.update_losses.len(), update - 1);
+            assert!(h.update_losses.iter().all(|l| l.is_finite()));
+            let stopped = h.stopped.as_ref().expect("the reason is recorded");
+            assert!(matches!(
+                stopped.reason,
+                learning_rules::StopReason::Diverged { .. }
+            ));
+            assert!(
+                stopped.to_string().contains("try 100000000 or smaller"),
+                "{stopped}"
+            );
+        }
+        other => panic!(
+            "expected divergence, got {:?}",
+            other.map(|r| r.history.epochs)
+        ),
+    }
+    let budget = TrainingConfig {
+        time_budget_seconds: Some(0.05),
+        ..config(LearningRule::PerSample, 60_000, 3)
+    };
+    let run = train(mnist(), &budget).unwrap();
+    let stopped = run.history.stopped.expect("a time budget is recorded");
+    assert_eq!(
+        stopped.reason,
+        learning_rules::StopReason::TimeBudget { seconds: 0.05 }
+    );
+    assert_eq!(run.history.epochs.len(), 1);
+    assert_eq!(run.history.epochs[0].samples, stopped.samples);
+}
+
+#[test]
+fn out_of_range_indices_are_errors_not_panics() {
+    let data = mnist();
+    let e = data.test.image(10_000).unwrap_err().to_string();
+    assert!(
+        e.contains("image 10000 does not exist: this split has 10000 images"),
+        "{e}"
+    );
+    let config = config(LearningRule::PerMinibatch, 500, 1);
+    let mut learner = learning_rules::Learner::new(data, &config).unwrap();
+    let e = learner.step(&[3, 500], 0.1).unwrap_err().to_string();
+    assert!(
+        e.contains("sample 500 is not in the training set, which has 500 samples"),
+        "{e}"
+    );
+    let e = learner.accumulate(&[], 1.0).unwrap_err().to_string();
+    assert!(e.contains("empty batch"), "{e}");
+}

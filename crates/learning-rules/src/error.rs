@@ -78,7 +78,7 @@ pub enum Error {
         /// A learning rate to try instead.
         suggestion: f64,
         /// The run up to that update.
-        run: Box<crate::recorder::Run>,
+        run: Box<crate::history::Run>,
     },
 
     /// The requested device is not available in this build or on this machine.

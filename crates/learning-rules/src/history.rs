@@ -1,11 +1,20 @@
 //! What a run measured, epoch by epoch and update by update, and its CSV/JSON export.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::config::{LearningRule, TrainingConfig};
 use crate::error::{Error, Result, write_file};
-use crate::recorder::Stopped;
+use crate::model::Weights;
+
+/// A run's history and the weights it ended with.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// What the run measured.
+    pub history: History,
+    /// The weights after the last update.
+    pub weights: Weights,
+}
 
 /// One epoch's figures.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -211,5 +220,91 @@ impl History {
             )?,
             write_file(dir.join(format!("{stem}.json")), self.to_json()?)?,
         ])
+    }
+}
+
+/// Why a run ended before its last epoch.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    /// The configured seconds of training were used up.
+    TimeBudget {
+        /// The budget.
+        seconds: f64,
+    },
+    /// Stop (■) in JupyterLab, or Ctrl-C.
+    Interrupted,
+    /// An update's loss was no longer a finite number.
+    Diverged {
+        /// The loss that was NaN or infinite.
+        #[serde(with = "non_finite")]
+        loss: f32,
+        /// The learning rate that led there.
+        learning_rate: f64,
+    },
+}
+
+/// A loss in JSON, which has no NaN or infinity: a number, else its text ("NaN", "inf").
+mod non_finite {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub(super) fn serialize<S: Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f32(*v)
+        } else {
+            s.serialize_str(&v.to_string())
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Number(f32),
+            Text(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Ok(v),
+            Repr::Text(t) => t.parse().map_err(D::Error::custom),
+        }
+    }
+}
+
+/// Where and why a run stopped early; the history holds everything before that point.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stopped {
+    /// Why.
+    pub reason: StopReason,
+    /// The epoch it stopped in (1-based).
+    pub epoch: usize,
+    /// Updates made, the one that diverged included.
+    pub update: usize,
+    /// Samples of that epoch gone through.
+    pub samples: usize,
+    /// Samples in an epoch.
+    pub samples_total: usize,
+}
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (epoch, update, done, n) = (self.epoch, self.update, self.samples, self.samples_total);
+        match &self.reason {
+            StopReason::TimeBudget { seconds } => write!(
+                f,
+                "Time budget of {seconds:.0} s used up: stopped after {done} of {n} samples of epoch {epoch}."
+            ),
+            StopReason::Interrupted => write!(
+                f,
+                "Interrupted at epoch {epoch}, update {update} ({done} of {n} samples): the history and weights so far are kept."
+            ),
+            StopReason::Diverged {
+                loss,
+                learning_rate,
+            } => write!(
+                f,
+                "Training diverged at epoch {epoch}, update {update}: the loss became {loss}. The learning rate {learning_rate} is too large for this rule; try {} or smaller. The history before that update is kept.",
+                learning_rate / 10.0
+            ),
+        }
     }
 }

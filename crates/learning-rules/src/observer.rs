@@ -4,8 +4,7 @@
 use std::io::Write as _;
 use std::time::Instant;
 
-use crate::history::History;
-use crate::recorder::Stopped;
+use crate::history::{History, Stopped};
 
 /// Told what a training run does, as it does it.
 pub trait Observer {

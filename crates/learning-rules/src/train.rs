@@ -7,8 +7,10 @@
 use crate::config::{LearningRule, TrainingConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::history::{Run, StopReason, Stopped};
 use crate::learner::{Learner, TrainingOrder};
-use crate::recorder::{Observer, Recorder, Run, StopReason, Stopped};
+use crate::observer::Observer;
+use crate::recorder::Recorder;
 
 /// Trains the lecture's network on `data` under `config`, silently. Stop (Ctrl-C) and the time
 /// budget end it early with the run so far; a diverging loss is an [`Error::Diverged`] that

@@ -13,8 +13,8 @@ use crate::config::{Engine, LearningRule, TrainingConfig};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::history::History;
+use crate::observer::LectureLog;
 use crate::plot::{Figure, SeriesLabelPosition};
-use crate::recorder::LectureLog;
 use crate::train::train_with;
 
 /// Settings of a race between the three rules; each rule keeps its lecture learning rate and

@@ -4,14 +4,16 @@
 # burn, 24b for one epoch and 24c for 2,000 samples, prints seconds per epoch for each, and
 # checks that the weights agree to 1e-3 after the same updates. Run from the repository root:
 #   scripts/gpu-check.sh [path/to/learning-rules[.xz]]     (default .gpu/bundle/learning-rules.xz)
+# Logs, histories and weights go to $GPU_CHECK_OUT (default output/gpu-check).
 set -euo pipefail
 BIN="${1:-.gpu/bundle/learning-rules.xz}"
-OUT="${OUT:-output/gpu-check}"
+OUT="${GPU_CHECK_OUT:-output/gpu-check}"
 mkdir -p "$OUT"
 if [[ "$BIN" == *.xz ]]; then
-    xz -dc "$BIN" > "$OUT/learning-rules"
-    chmod +x "$OUT/learning-rules"
-    BIN="$OUT/learning-rules"
+    UNPACKED="$(mktemp -d)/learning-rules"
+    xz -dc "$BIN" > "$UNPACKED"
+    chmod +x "$UNPACKED"
+    BIN="$UNPACKED"
 fi
 # cubecl's PTX path needs libdevice for exp and log; point it at the CUDA toolkit's.
 if [ -z "${CUDA_PATH:-}" ]; then
@@ -56,5 +58,6 @@ for name in ["24b", "24c"]:
     worst = max(worst, diff)
 sys.exit(0 if worst <= 1e-3 else 1)
 PY
+rm -f "$OUT"/*/weights.json  # 7 MB each; compared above
 [ $status = 0 ] && echo "== GPU check passed" || echo "== GPU check FAILED"
 exit $status

@@ -30,12 +30,15 @@ run() {  # name device rule args...
         --weights "$OUT/$name-$device/weights.json" "$@" > "$OUT/$name-$device.log" 2>&1 \
         || { echo "$name on $device failed:"; tail -5 "$OUT/$name-$device.log"; return 1; }
     local seconds
-    seconds=$(python3 -c "import json,sys; h=json.load(open(sys.argv[1])); print(f\"{sum(e['seconds'] for e in h['epochs']):.2f}\")" \
+    seconds=$(python3 -c "import json,sys; h=json.load(open(sys.argv[1])); e=h['epochs'][-1]; print(f\"{e['seconds']:.2f} s of training, loss {e['train_loss']:.6f}, test accuracy {e['test_accuracy']:.2f}%\")" \
         "$OUT/$name-$device/$rule.json")
-    echo "$name on $device: $seconds s of training"
+    echo "$name on $device: $seconds"
 }
 
 status=0
+# Ten updates first: how close the two devices are before float rounding compounds.
+run 24b-10-updates cpu minibatch --epochs 1 --train-samples 1000 || status=1
+run 24b-10-updates cuda minibatch --epochs 1 --train-samples 1000 || status=1
 run 24b cpu minibatch --epochs 1 || status=1
 run 24b cuda minibatch --epochs 1 || status=1
 run 24c cpu per-sample --epochs 1 --train-samples 2000 || status=1
@@ -45,16 +48,17 @@ python3 - "$OUT" <<'PY' || status=1
 import json, sys
 out = sys.argv[1]
 worst = 0.0
-for name in ["24b", "24c"]:
+for name in ["24b-10-updates", "24b", "24c"]:
     try:
         a = json.load(open(f"{out}/{name}-cuda/weights.json"))
         b = json.load(open(f"{out}/{name}-cpu/weights.json"))
     except OSError as e:
         print(f"{name}: {e}"); sys.exit(1)
-    diff = max(abs(x - y) / max(abs(y), 1e-3)
-               for la, lb in zip(a["layers"], b["layers"])
-               for key in ("weight", "bias") for x, y in zip(la[key], lb[key]))
-    print(f"{name}: weights cuda vs cpu, max relative difference {diff:.2e}")
+    # Relative to each layer's largest weight, as the engine tests compare: a GPU sums in
+    # another order, so single near-zero weights differ in relative terms however close the run.
+    diff = max(max(abs(x - y) for x, y in zip(la[k], lb[k])) / max(abs(y) for y in lb[k])
+               for la, lb in zip(a["layers"], b["layers"]) for k in ("weight", "bias"))
+    print(f"{name}: weights cuda vs cpu, max |difference| / max |weight| per tensor {diff:.2e}")
     worst = max(worst, diff)
 sys.exit(0 if worst <= 1e-3 else 1)
 PY

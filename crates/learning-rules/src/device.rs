@@ -45,13 +45,17 @@ impl DeviceKind {
 fn cuda_device() -> Result<Device> {
     // cubecl panics when no driver or NVRTC can be loaded: turn that into an error now,
     // rather than at the first tensor operation inside a training loop.
-    std::panic::catch_unwind(|| {
+    // The panic is the expected answer here: keep its message out of stderr, report it below.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe = std::panic::catch_unwind(|| {
         let device = Device::cuda(0);
         let probe = burn::tensor::Tensor::<1>::ones([1], &device);
         let _ = probe.into_data();
         device.autodiff()
-    })
-    .map_err(|panic| Error::Device {
+    });
+    std::panic::set_hook(hook);
+    probe.map_err(|panic| Error::Device {
         name: "cuda".into(),
         reason: format!(
             "no usable NVIDIA GPU ({}). Use the CPU: drop `--device cuda` / unset BURN_DEVICE.",

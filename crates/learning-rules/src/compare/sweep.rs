@@ -82,9 +82,10 @@ pub fn sweep_batch_sizes(data: &Dataset, config: &SweepConfig) -> Result<Sweep> 
     sizes.dedup();
     let mut points = Vec::new();
     for batch_size in sizes {
-        points.push(measure(data, config, batch_size, n)?);
-        if crate::stop::requested() {
-            break; // Stop (■): the points so far are the sweep
+        // Stop (■) ends the sweep: the points measured in full are the result.
+        match measure(data, config, batch_size, n)? {
+            Some(point) => points.push(point),
+            None => break,
         }
     }
     Ok(Sweep {
@@ -102,13 +103,14 @@ fn rule_for(batch_size: usize, n: usize) -> LearningRule {
     }
 }
 
-/// One batch size trained for `config.epochs` epochs, then for `config.seconds`.
+/// One batch size trained for `config.epochs` epochs, then for `config.seconds`; `None` when
+/// Stop ended either run.
 fn measure(
     data: &Dataset,
     config: &SweepConfig,
     batch_size: usize,
     n: usize,
-) -> Result<SweepPoint> {
+) -> Result<Option<SweepPoint>> {
     let rule = rule_for(batch_size, n);
     let lecture = TrainingConfig::lecture(rule);
     let base = TrainingConfig {
@@ -129,8 +131,14 @@ fn measure(
         },
     )?
     .history;
+    if crate::stop::requested() {
+        return Ok(None);
+    }
     let by_time = train(data, &base.clone().for_seconds(config.seconds))?.history;
-    Ok(SweepPoint {
+    if crate::stop::requested() {
+        return Ok(None);
+    }
+    Ok(Some(SweepPoint {
         batch_size,
         rule,
         learning_rate: base.learning_rate,
@@ -138,7 +146,7 @@ fn measure(
         updates_after_epochs: by_epochs.updates(),
         accuracy_after_seconds: by_time.final_accuracy().unwrap_or(0.0),
         updates_after_seconds: by_time.updates(),
-    })
+    }))
 }
 
 impl Sweep {

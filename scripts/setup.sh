@@ -45,7 +45,7 @@ if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patch.sha256" 2>/dev/null)" !=
     cargo fetch --quiet --manifest-path "$SRC/fetch/Cargo.toml"
     REGISTRY_SRC="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/evcxr_jupyter-"$EVCXR_VERSION" | head -n1)"
     cp -r "$REGISTRY_SRC" "$SRC/evcxr_jupyter"
-    patch --quiet -p1 -d "$SRC/evcxr_jupyter" < "$PATCH"
+    (cd "$SRC/evcxr_jupyter" && git apply -p1 "$PATCH")
     cargo install --quiet --locked --force --path "$SRC/evcxr_jupyter" --root "$EVCXR_HOME"
     echo "$PATCH_SUM" > "$EVCXR_HOME/patch.sha256"
     rm -rf "$SRC"

@@ -71,13 +71,12 @@ impl EpochClock {
         self.before + self.epoch_seconds()
     }
 
-    /// Runs `f` off the clock; returns its result and its seconds.
-    fn off_clock<T>(&mut self, f: impl FnOnce() -> T) -> (T, f64) {
+    /// Runs `f` off the clock: its seconds count as evaluation, not training.
+    fn off_clock<T>(&mut self, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let value = f();
-        let seconds = start.elapsed().as_secs_f64();
-        self.evaluating += seconds;
-        (value, seconds)
+        self.evaluating += start.elapsed().as_secs_f64();
+        value
     }
 
     fn next_epoch(&mut self, seconds: f64) {
@@ -202,7 +201,7 @@ impl<O: Observer> Recorder<O> {
 
     /// Measures test accuracy now, off the clock, for the accuracy-against-time curves.
     pub fn checkpoint(&mut self, learner: &mut Learner, test: &Split) -> Result<()> {
-        let (accuracy, _) = self.clock.off_clock(|| learner.accuracy(test));
+        let accuracy = self.clock.off_clock(|| learner.accuracy(test));
         self.push_checkpoint(accuracy?, self.clock.training_seconds());
         Ok(())
     }
@@ -230,7 +229,7 @@ impl<O: Observer> Recorder<O> {
             return Ok(());
         }
         let seconds = self.clock.epoch_seconds();
-        let (accuracy, _) = self.clock.off_clock(|| learner.accuracy(test));
+        let accuracy = self.clock.off_clock(|| learner.accuracy(test));
         let test_accuracy = accuracy?;
         let e = &self.epoch;
         let record = EpochRecord {

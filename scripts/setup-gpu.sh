@@ -27,9 +27,26 @@ if [ ! -f "$BUNDLE/.tracel-llvm-installed" ]; then
     touch "$BUNDLE/.tracel-llvm-installed"
 fi
 
+# cubecl-cuda, patched so that f32 matmuls run in f32 rather than TF32 (see the patch), used by
+# the cuda builds only, through cargo's `paths` override: Cargo.lock and the CPU build are
+# untouched. Remade when the patch changes.
+PATCH="$REPO/scripts/patches/cubecl-cuda-0.11.3-f32-matmul.patch"
+PATCHED="$GPU/patched/cubecl-cuda-0.11.3"
+PATCH_SUM="$(sha256sum "$PATCH" | cut -d' ' -f1)"
+if [ "$(cat "$PATCHED/.patch.sha256" 2>/dev/null)" != "$PATCH_SUM" ]; then
+    (cd "$REPO" && cargo fetch --quiet --locked)
+    REGISTRY_SRC="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cubecl-cuda-0.11.3 | head -n1)"
+    WORK="$(mktemp -d)"  # outside the repository: git apply inside it would resolve paths from its root
+    cp -r "$REGISTRY_SRC" "$WORK/cubecl-cuda"
+    (cd "$WORK/cubecl-cuda" && git apply -p1 "$PATCH")
+    echo "$PATCH_SUM" > "$WORK/cubecl-cuda/.patch.sha256"
+    rm -rf "$PATCHED" && mkdir -p "$(dirname "$PATCHED")"
+    mv "$WORK/cubecl-cuda" "$PATCHED" && rm -rf "$WORK"
+fi
+
 # cudarc picks its CUDA bindings from nvcc when there is one; without it, from this: 13.0, what
 # the 580 drivers of the GPU machines at hand speak.
 gpu_cargo() {
     XDG_DATA_HOME="$GPU/xdg" CUDARC_CUDA_VERSION="${CUDARC_CUDA_VERSION:-13000}" \
-        cargo "$@" --features cuda --target-dir "$REPO/target/cuda"
+        cargo "$@" --features cuda --target-dir "$REPO/target/cuda" --config "paths = [\"$PATCHED\"]"
 }

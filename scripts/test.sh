@@ -2,7 +2,8 @@
 # Every test of the project: formatting, lints and docs; the Rust crates (loader, network, the
 # three rules, the notebooks' loops against train(), the lecture's full runs, the CLI); then the
 # four notebooks executed headlessly in quick mode, Stop during training through the kernel,
-# and 24b run in JupyterLab in a real browser. Sets up what it needs.
+# and 24b run in JupyterLab in a real browser; scripts/gpu-check.sh without a GPU. Sets up what it
+# needs.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -33,5 +34,5 @@ echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 
 source scripts/setup.sh
-echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium"
+echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium; gpu-check.sh"
 python -m pytest tests -v

@@ -31,41 +31,14 @@ pub(super) fn sample_step_body(w: &mut Weights, x: SparseRow<'_>, label: usize, 
         let i = i as usize;
         axpy(&mut h1, xi, &l1.weight[i * H1..(i + 1) * H1]);
     }
-    h2.copy_from_slice(&l2.bias);
-    for (i, a) in h1.iter_mut().enumerate() {
-        *a = a.max(0.0);
-        if *a > 0.0 {
-            axpy(&mut h2, *a, &l2.weight[i * H2..(i + 1) * H2]);
-        }
-    }
-    z.copy_from_slice(&l3.bias);
-    for (j, a) in h2.iter_mut().enumerate() {
-        *a = a.max(0.0);
-        if *a > 0.0 {
-            axpy(&mut z, *a, &l3.weight[j * CLASSES..(j + 1) * CLASSES]);
-        }
-    }
+    relu_then_forward(&mut h1, &l2.weight, &l2.bias, &mut h2);
+    relu_then_forward(&mut h2, &l3.weight, &l3.bias, &mut z);
     let loss = softmax_grad(&mut z, label, 1.0);
     let dz = z;
 
-    // Layer 3: each row gives its unit's back-propagated gradient, then takes its update.
-    for j in 0..H2 {
-        if h2[j] > 0.0 {
-            let row = &mut l3.weight[j * CLASSES..(j + 1) * CLASSES];
-            dh2[j] = dot(row, &dz);
-            axpy(row, -lr * h2[j], &dz);
-        }
-    }
-    axpy(&mut l3.bias, -lr, &dz);
-    // Layer 2, the same fused pass over the rows of active units.
-    for i in 0..H1 {
-        if h1[i] > 0.0 {
-            let row = &mut l2.weight[i * H2..(i + 1) * H2];
-            dh1[i] = dot(row, &dh2);
-            axpy(row, -lr * h1[i], &dh2);
-        }
-    }
-    axpy(&mut l2.bias, -lr, &dh2);
+    // Layers 3 then 2, each row's backward pass fused with its update (layer 2 needs dh2).
+    backward_and_update(&mut l3.weight, &mut l3.bias, &h2, &dz, &mut dh2, lr);
+    backward_and_update(&mut l2.weight, &mut l2.bias, &h1, &dh2, &mut dh1, lr);
     // Layer 1: only rows of non-zero pixels change.
     for (&i, &xi) in pixels.iter().zip(values) {
         let i = i as usize;
@@ -73,4 +46,38 @@ pub(super) fn sample_step_body(w: &mut Weights, x: SparseRow<'_>, label: usize, 
     }
     axpy(&mut l1.bias, -lr, &dh1);
     loss
+}
+
+/// ReLU on `h` in place, then `out = bias + Σ h[i] · row i` over the active units only: a
+/// dense layer's forward pass that skips the rows of zeros.
+#[inline(always)]
+fn relu_then_forward(h: &mut [f32], weight: &[f32], bias: &[f32], out: &mut [f32]) {
+    out.copy_from_slice(bias);
+    for (a, row) in h.iter_mut().zip(weight.chunks_exact(out.len())) {
+        *a = a.max(0.0);
+        if *a > 0.0 {
+            axpy(out, *a, row);
+        }
+    }
+}
+
+/// A dense layer's backward pass fused with its update, over the rows of active units: row j
+/// gives its unit's back-propagated gradient `dh[j] = row · dz` (before it changes), then takes
+/// `row -= lr · h[j] · dz`. Inactive units keep `dh[j] = 0`.
+#[inline(always)]
+fn backward_and_update(
+    weight: &mut [f32],
+    bias: &mut [f32],
+    h: &[f32],
+    dz: &[f32],
+    dh: &mut [f32],
+    lr: f32,
+) {
+    for ((row, &a), g) in weight.chunks_exact_mut(dz.len()).zip(h).zip(dh) {
+        if a > 0.0 {
+            *g = dot(row, dz);
+            axpy(row, -lr * a, dz);
+        }
+    }
+    axpy(bias, -lr, dz);
 }

@@ -5,6 +5,7 @@
 #   scripts/run.sh 24b        only 24b (prefixes: 24a 24b 24c 24d)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$REPO/scripts/setup.sh"
+"$REPO/scripts/setup.sh"
+source "$REPO/scripts/env.sh"
 python "$REPO/scripts/notebooks.py" "$@"
 echo "== executed notebooks in output/notebooks/, figures in output/figures/"

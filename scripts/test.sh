@@ -33,6 +33,7 @@ gpu_cargo check --workspace --all-targets --locked
 echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 
-source scripts/setup.sh
+scripts/setup.sh
+source scripts/env.sh
 echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium; gpu-check.sh"
 python -m pytest tests -v

@@ -9,7 +9,10 @@ output/figures/. Run it through scripts/run.sh, which sets up the kernel first.
 
 Quick mode inserts a cell right after the one tagged `parameters` that overrides a few of its
 values (fewer epochs, a training subset), so a notebook runs in a minute: that is what the tests
-use. Every run prints the seconds per epoch the notebook logged, so that a slow kernel shows.
+use. Every run prints the seconds per epoch the notebook logged, so that a slow kernel shows;
+--timings adds every cell's seconds (nbclient's timing metadata) and the kernel's peak memory.
+A cell that runs past its time limit (CELL_TIMEOUT) fails the run with the cell's number and
+first line.
 """
 import argparse
 import datetime
@@ -27,11 +30,11 @@ NOTEBOOKS = REPO / "notebooks"
 OUTPUT = REPO / "output"
 
 # Quick-mode values for each notebook, pasted after its parameters cell.
-# evcxr keeps a variable's type across cells only when it is written out.
+# Every `let` names its type: the kernel then never loads its type checker (scripts/patches/evcxr/).
 QUICK = {
-    "24a": "let config = TrainingConfig { epochs: 3, train_samples: Some(6_000), ..config };",
-    "24b": "let config = TrainingConfig { epochs: 2, train_samples: Some(6_000), ..config };",
-    "24c": "let config = TrainingConfig { epochs: 2, train_samples: Some(3_000), ..config };",
+    "24a": "let config: TrainingConfig = TrainingConfig { epochs: 3, train_samples: Some(6_000), ..config };",
+    "24b": "let config: TrainingConfig = TrainingConfig { epochs: 2, train_samples: Some(6_000), ..config };",
+    "24c": "let config: TrainingConfig = TrainingConfig { epochs: 2, train_samples: Some(3_000), ..config };",
     "24d": "let epochs: usize = 2;\nlet train_samples: Option<usize> = Some(3_000);\n"
            "let sweep_epochs: usize = 1;\nlet sweep_seconds: f64 = 1.0;",
 }
@@ -63,24 +66,81 @@ def with_quick_parameters(nb, code):
     raise ValueError("the notebook has no cell tagged `parameters`")
 
 
-def execute(path, quick=False, out_dir=None, timeout=None):
-    """Executes one notebook and writes the executed copy; returns (notebook, seconds)."""
+# Seconds a cell may run before the notebook fails, naming it. The `:dep` cell compiles burn
+# when .evcxr/ is new (about 5 minutes on 2 cores); quick mode's other cells take seconds.
+DEP_CELL_TIMEOUT = 1800
+CELL_TIMEOUT = {True: 300, False: 1800}
+
+
+class CellTimeout(RuntimeError):
+    """A cell ran past its time limit: the message says which."""
+
+
+def peak_rss_mb(pid):
+    """Peak resident memory of process `pid` in MB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def child_pids(pid):
+    try:
+        tasks = pathlib.Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+class KernelMemory:
+    """Peak resident memory (MB) of the kernel (evcxr_jupyter, where its type checker would
+    live) and of its worker (the process that runs the cells and holds the data), sampled after
+    every cell."""
+
+    def __init__(self, client):
+        self.client, self.kernel, self.worker = client, 0, 0
+
+    def sample(self, **_):
+        pid = self.client.km.provisioner.process.pid
+        self.kernel = max(self.kernel, peak_rss_mb(pid))
+        self.worker = max([self.worker] + [peak_rss_mb(c) for c in child_pids(pid)])
+
+
+def execute(path, quick=False, out_dir=None, cell_timeout=None):
+    """Executes one notebook and writes the executed copy; returns (notebook, seconds). A cell
+    that runs past `cell_timeout` seconds (default: CELL_TIMEOUT) raises CellTimeout."""
     nb = nbformat.read(path, as_version=4)
     if quick:
         with_quick_parameters(nb, QUICK[path.name[:3]])
+    limit = cell_timeout or CELL_TIMEOUT[quick]
     started = time.monotonic()
     nb.metadata["runner"] = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+    running = {}
     client = NotebookClient(
         nb,
         kernel_name="rust",
-        timeout=timeout,
+        timeout_func=lambda cell: (DEP_CELL_TIMEOUT if cell.source.lstrip().startswith(":dep")
+                                   else limit),
         startup_timeout=120,
         allow_errors=quick,  # tests report every error; a full run stops at the first
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_start=lambda cell, cell_index: running.update(index=cell_index),
     )
+    memory = KernelMemory(client)
+    client.on_cell_executed = memory.sample
     try:
         client.execute()
+    except TimeoutError as e:
+        i = running.get("index", -1)
+        first = nb.cells[i].source.strip().splitlines()[0] if i >= 0 else "?"
+        raise CellTimeout(f"{path.name}: cell {i} (`{first}`) did not finish within "
+                          f"{client.timeout_func(nb.cells[i])} s") from e
     finally:
+        nb.metadata["runner"]["peak_rss_mb"] = {"kernel": memory.kernel, "worker": memory.worker}
         out_dir = pathlib.Path(out_dir or OUTPUT / "notebooks")
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out_dir / path.name)
@@ -166,6 +226,10 @@ def timing_table(nb):
     if light:
         lines.append(f"light cells: median {statistics.median(light):.2f} s, "
                      f"max {max(light):.2f} s over {len(light)}")
+    memory = nb.metadata.get("runner", {}).get("peak_rss_mb")
+    if memory:
+        lines.append(f"peak resident memory: kernel (evcxr_jupyter) {memory['kernel']} MB, "
+                     f"worker (runs the cells) {memory['worker']} MB")
     return "\n".join(lines)
 
 
@@ -188,7 +252,7 @@ def main():
         print(f"== {path.name}", flush=True)
         try:
             nb, seconds = execute(path, quick=a.quick, out_dir=a.out)
-        except Exception as e:  # CellExecutionError carries the cell's message
+        except Exception as e:  # CellExecutionError and CellTimeout name the cell
             print(f"   FAILED: {e}", flush=True)
             failed = True
             continue

@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 
+import notebooks as runner
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-import notebooks as runner  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = REPO / "output" / "browser"
@@ -33,22 +33,30 @@ def free_port():
         return s.getsockname()[1]
 
 
-def quick_copy_of_24b():
-    """24b in quick mode, its `:dep` path made absolute, in output/browser/."""
+# Full data for five epochs (about 5 s of training): long enough to watch the live chart and
+# progress line change while the cell runs.
+LIVE = "let config: TrainingConfig = TrainingConfig { epochs: 5, ..config };"
+EPOCHS = 5
+
+
+def copy_of_24b():
+    """24b with LIVE's settings, its `:dep` path made absolute, in output/browser/."""
     import nbformat
     nb = nbformat.read(REPO / "notebooks" / "24b_update_per_minibatch.ipynb", as_version=4)
-    runner.with_quick_parameters(nb, runner.QUICK["24b"])
+    runner.with_quick_parameters(nb, LIVE)
     for cell in nb.cells:
         cell.source = cell.source.replace('"../crates/learning-rules"',
                                           json.dumps(str(REPO / "crates" / "learning-rules")))
     OUT.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, OUT / "24b.ipynb")
+    # The kernel's settings for the notebooks, read from the notebook's folder.
+    shutil.copy(REPO / "notebooks" / "evcxr.toml", OUT / "evcxr.toml")
     return "24b.ipynb"
 
 
 @pytest.fixture(scope="module")
 def lab():
-    name = quick_copy_of_24b()
+    name = copy_of_24b()
     port = free_port()
     args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
             f"--port={port}", f"--notebook-dir={OUT}", "--IdentityProvider.token=",
@@ -73,15 +81,57 @@ def lab():
     log.close()
 
 
+# The training cell's outputs, read in the page: the chart's image (its data URI's length and
+# tail tell one drawing from the next), the progress line, and whether the cell is done.
+WATCH_TRAINING_CELL = """() => {
+    const cell = [...document.querySelectorAll('.jp-CodeCell')]
+        .find(c => c.querySelector('.jp-InputArea').innerText.includes('Recorder::new'));
+    if (!cell) return null;
+    const img = cell.querySelector('.jp-OutputArea-output img');
+    const texts = [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/plain"]')];
+    return {
+        chart: img ? img.src.length + ':' + img.src.slice(-40) : null,
+        progress: texts.length ? texts[0].innerText : null,
+        done: /\\[\\d+\\]/.test(cell.querySelector('.jp-InputArea-prompt').textContent),
+    };
+}"""
+PARAMETERS_DONE = """() => {
+    const cell = [...document.querySelectorAll('.jp-CodeCell')]
+        .find(c => c.querySelector('.jp-InputArea').innerText.includes('..TrainingConfig::per_minibatch()'));
+    return cell && /\\[\\d+\\]/.test(cell.querySelector('.jp-InputArea-prompt').textContent);
+}"""
+
+
+def watch_training(page, timeout=600):
+    """Polls the training cell until it is done; returns the distinct charts and progress lines
+    seen while it ran, and saves a screenshot of it mid-run."""
+    charts, progress, deadline, shot = [], [], time.monotonic() + timeout, False
+    while time.monotonic() < deadline:
+        state = page.evaluate(WATCH_TRAINING_CELL)
+        if state and state["done"]:
+            return charts, progress
+        if state and state["chart"] and state["chart"] not in charts:
+            charts.append(state["chart"])
+        if state and state["progress"] and state["progress"] not in progress:
+            progress.append(state["progress"])
+        if not shot and len(charts) >= 2:
+            page.screenshot(path=str(OUT / "24b-live.png"))
+            shot = True
+        time.sleep(0.1)
+    pytest.fail(f"the training cell did not finish in {timeout} s")
+
+
 def test_24b_runs_in_jupyterlab_in_chromium(lab):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         # Tall enough that JupyterLab renders every cell, plots included, for the screenshot.
         page = browser.new_page(viewport={"width": 1300, "height": 6000})
+        opened = time.monotonic()
         page.goto(lab)
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')",
                                timeout=120_000)
+        shown = time.monotonic() - opened
         # The kernel the notebook names is the project's: started by itself, no kernel chooser.
         page.wait_for_function("""() => {
             const kernel = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;
@@ -90,7 +140,12 @@ def test_24b_runs_in_jupyterlab_in_chromium(lab):
         assert not page.query_selector(".jp-Dialog"), "a dialog asks for a kernel"
         kernel_name = page.evaluate(
             "window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayName")
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        idle = time.monotonic() - opened
+        # Not awaited: the command's promise settles only when every cell has run.
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.wait_for_function(PARAMETERS_DONE, timeout=900_000, polling=100)
+        answered = time.monotonic() - opened
+        charts, progress = watch_training(page)
         # Every code cell done: a number in each prompt, none busy ([*]).
         page.wait_for_function("""() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
@@ -103,8 +158,17 @@ def test_24b_runs_in_jupyterlab_in_chromium(lab):
         error_text = "\n".join(e.inner_text() for e in errors)
         images = page.query_selector_all(".jp-OutputArea-output img")
         browser.close()
+    seconds = {"notebook shown": shown, "kernel idle": idle, "parameters cell answered": answered}
+    (OUT / "timings.json").write_text(json.dumps(seconds))
+    print("page opened -> " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     assert kernel_name == "Rust (learning-rules)", kernel_name
-    assert "At Epoch 1: Loss = " in text and "At Epoch 2: Loss = " in text, text
-    assert text.count("Epoch completed in ") == 2, text
+    for epoch in range(1, EPOCHS + 1):
+        assert f"At Epoch {epoch}: Loss = " in text, text
+    assert text.count("Epoch completed in ") == EPOCHS, text
     assert not errors, f"a cell shows an error: {error_text}"
-    assert len(images) == 3, f"{len(images)} images for the 3 plot cells"
+    assert len(images) == 3 + 1, f"{len(images)} images for the 3 plot cells and the live chart"
+    # While the cell ran, its chart was redrawn (a placeholder first, then at least two drawings
+    # before the final one) and its progress line moved.
+    assert len(charts) >= 3, f"{len(charts)} distinct charts seen while training"
+    running = [line for line in progress if line.startswith("epoch ")]
+    assert len(running) >= 2 and all("samples/s" in line for line in running), progress

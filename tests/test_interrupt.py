@@ -6,61 +6,10 @@ Run through scripts/test.sh, which sets up the kernel first.
 """
 import json
 import pathlib
-import queue
 import time
-
-import pytest
-from jupyter_client.manager import start_new_kernel
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 NB_24C = REPO / "notebooks" / "24c_update_per_sample.ipynb"
-
-
-class Kernel:
-    def __init__(self):
-        self.km, self.kc = start_new_kernel(kernel_name="rust", cwd=str(NB_24C.parent),
-                                            startup_timeout=120)
-
-    def start(self, code):
-        return self.kc.execute(code)
-
-    def wait(self, msg_id, timeout, until=None):
-        """Output of `msg_id` until it is done (or until `until` appears in it); returns
-        (text, errors, done)."""
-        text, errors, deadline = "", [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=1)
-            except queue.Empty:
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                text += content["text"]
-            elif kind == "error":
-                errors.append(f"{content['ename']}: {content['evalue']}")
-            elif kind == "status" and content["execution_state"] == "idle":
-                return text, errors, True
-            if until and until in text:
-                return text, errors, False
-        raise TimeoutError(f"no answer in {timeout} s; so far: {text!r} {errors}")
-
-    def run(self, code, timeout=300):
-        text, errors, _ = self.wait(self.start(code), timeout)
-        assert not errors, f"{code!r} failed: {errors} {text}"
-        return text
-
-    def close(self):
-        self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    k = Kernel()
-    yield k
-    k.close()
 
 
 def cells_24c():
@@ -88,8 +37,8 @@ def test_stop_ends_the_notebook_loop_and_keeps_every_variable(kernel):
     assert setup[1].startswith("let config"), setup[1]
     for src in setup:
         kernel.run(src)
-    kernel.run("let config = TrainingConfig { epochs: 1000, train_samples: Some(6_000), ..config };"
-               "\nlet mut learner = Learner::new(&data, &config)?;")
+    kernel.run("let config: TrainingConfig = TrainingConfig { epochs: 1000, train_samples: Some(6_000), ..config };"
+               "\nlet mut learner: Learner = Learner::new(&data, &config)?;")
     loop = next(src for tags, src in cells if "training-loop" in tags)
     text, seconds = interrupt_after_first_epoch(kernel, loop)
     assert "Interrupted at epoch " in text, text
@@ -107,9 +56,9 @@ def test_stop_ends_the_notebook_loop_and_keeps_every_variable(kernel):
 def test_stop_ends_train_with_the_run_so_far(kernel):
     text, seconds = interrupt_after_first_epoch(
         kernel,
-        "let long = TrainingConfig { epochs: 1000, train_samples: Some(6_000), "
+        "let long: TrainingConfig = TrainingConfig { epochs: 1000, train_samples: Some(6_000), "
         "..TrainingConfig::per_minibatch() };\n"
-        "let run2 = train_with(&data, &long, LectureLog::default())?;\n"
+        "let run2: Run = train_with(&data, &long, LectureLog::default())?;\n"
         'println!("kept {} epochs", run2.history.epochs.len());')
     assert "Interrupted at epoch " in text and "kept " in text, text
     assert seconds < 5, seconds

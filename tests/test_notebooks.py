@@ -7,14 +7,13 @@ import json
 import pathlib
 import re
 import struct
-import sys
 import textwrap
 
 import pytest
 
+import notebooks as runner
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-import notebooks as runner  # noqa: E402
 
 # Final test accuracy (%) in quick mode, from the settings in runner.QUICK.
 EXPECTED_ACCURACY = {
@@ -30,17 +29,6 @@ def png_width(b64):
     return struct.unpack(">I", png[16:20])[0]
 
 
-_executed = {}
-
-
-def executed(path):
-    """The notebook at `path` run in quick mode, once per test session."""
-    if path not in _executed:
-        out_dir = REPO / "output" / "test-notebooks"
-        _executed[path] = runner.execute(path, quick=True, out_dir=out_dir)[0]
-    return _executed[path]
-
-
 ALL = runner.notebook_paths()
 LECTURE = [p for p in ALL if p.name[:3] in EXPECTED_ACCURACY]
 COMPARE = [p for p in ALL if p.name.startswith("24d")]
@@ -52,13 +40,13 @@ def test_all_four_notebooks_are_there():
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids)
-def test_no_cell_fails(path):
+def test_no_cell_fails(path, executed):
     nb = executed(path)
     assert runner.errors(nb) == []
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids)
-def test_every_plot_cell_shows_a_png(path):
+def test_every_plot_cell_shows_a_png(path, executed):
     nb = executed(path)
     plots = [c for c in nb.cells if "plot" in c.metadata.get("tags", [])]
     assert plots, "no cell tagged plot"
@@ -69,7 +57,7 @@ def test_every_plot_cell_shows_a_png(path):
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=ids)
-def test_log_and_accuracy_follow_the_lecture(path):
+def test_log_and_accuracy_follow_the_lecture(path, executed):
     part, nb = path.name[:3], executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
     epochs = int(re.search(r"epochs: (\d+)", runner.QUICK[part]).group(1))
@@ -81,7 +69,7 @@ def test_log_and_accuracy_follow_the_lecture(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=ids)
-def test_figures_are_exported_for_slides(path):
+def test_figures_are_exported_for_slides(path, executed):
     nb = executed(path)
     wrote = [line.split("wrote ", 1)[1] for c in nb.cells for line in runner.text_of(c).splitlines()
              if line.startswith("wrote ")]
@@ -95,7 +83,7 @@ def test_figures_are_exported_for_slides(path):
 
 
 @pytest.mark.parametrize("path", COMPARE, ids=ids)
-def test_comparison_prints_its_tables(path):
+def test_comparison_prints_its_tables(path, executed):
     nb = executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
     # Three rules of two epochs each, in the lecture's log.
@@ -138,15 +126,45 @@ def test_training_cell_is_the_loop_tested_against_train(path):
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=ids)
-def test_network_cell_shows_the_learner_that_is_trained(path):
+def test_network_cell_shows_the_learner_that_is_trained(path, executed):
     nb = executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if "Learner::new" in c.source)
     assert "Linear" in text and "trained by fused CPU" in text, text
 
 
-def test_24a_shows_the_spread_over_seeds_beside_the_lecture():
+def test_24a_shows_the_spread_over_seeds_beside_the_lecture(executed):
     nb = executed(next(p for p in LECTURE if p.name.startswith("24a")))
     text = "".join(runner.text_of(c) for c in nb.cells if "train_seeds" in c.source)
     assert "| seed | final train loss | final test acc (%) |" in text, text
     assert len(re.findall(r"^\| [0-4] \|", text, re.M)) == 5, text
     assert "| range |" in text and "46.1%" in text, text
+
+
+# The kernel's type checker, which the patched kernel loads only for a `let` without a type,
+# takes ~30 s and ~3 GB (tests/test_kernel.py); a shipped notebook never needs it.
+TYPE_CHECKER_NOTICE = "Inferring the type of"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids)
+def test_no_cell_loads_the_type_checker(path, executed):
+    nb = executed(path)
+    text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
+    assert TYPE_CHECKER_NOTICE not in text, text
+    memory = nb.metadata["runner"]["peak_rss_mb"]
+    assert 0 < memory["kernel"] < 600, memory
+
+
+@pytest.mark.parametrize("path", LECTURE, ids=ids)
+def test_training_cell_keeps_one_chart_and_its_summary(path, executed):
+    """The live view redraws a chart and a progress line in place while the cell runs; the
+    saved notebook keeps each once, in its final state, above the lecture's log."""
+    nb = executed(path)
+    cell = next(c for c in nb.cells if "training-loop" in c.metadata.get("tags", []))
+    displays = [o for o in cell.outputs if o.output_type == "display_data"]
+    charts = [o for o in displays if "image/png" in o.data]
+    progress = [o.data["text/plain"] for o in displays if "image/png" not in o.data]
+    assert len(charts) == 1 and png_width(charts[0].data["image/png"]) >= 600, displays
+    epochs = len(runner.accuracies(nb))
+    assert progress == [progress[0]] and progress[0].startswith(f"done: {epochs} epochs, "), progress
+    kinds = [o.output_type for o in cell.outputs]
+    assert kinds.index("stream") > max(i for i, k in enumerate(kinds) if k == "display_data"), kinds

@@ -68,7 +68,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
             what: "the benchmark rows".into(),
             reason: e.to_string(),
         })?;
-        learning_rules::error::write_file(path, json)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+        }
+        std::fs::write(path, json).map_err(|e| write_error(path, e))?;
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -106,4 +109,11 @@ fn time_rule(data: &Dataset, rule: LearningRule, args: &BenchArgs) -> Result<(Ro
         peak_rss_mb: memory::peak_rss_mb().unwrap_or(f64::NAN),
     };
     Ok((row, engine))
+}
+
+fn write_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use learning_rules::{
     BatchProgress, DatasetKind, DeviceKind, Engine, Error, History, LearningRule, Observer, Result,
-    Run, StopReason, TrainingConfig, error::write_file, train_with,
+    Run, StopReason, TrainingConfig, train_with,
 };
 
 #[derive(Args)]
@@ -126,45 +126,43 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let result = train_with(&data, &config, log);
     bar.finish_and_clear();
-    match result {
-        Ok(run) => {
-            save(&run, &args.out)?;
-            if let Some(path) = &args.weights {
-                println!("wrote {}", run.weights.save(path)?.display());
+    let run = result?;
+    match &run.history.stopped {
+        // The epochs before a divergence are worth keeping; the weights are not.
+        Some(s) if matches!(s.reason, StopReason::Diverged { .. }) => {
+            for f in run.history.save(&args.out)? {
+                println!("wrote {}", f.display());
             }
-            match &run.history.stopped {
-                Some(s) if s.reason == StopReason::Interrupted => {
-                    eprintln!("{s}");
-                    std::process::exit(130);
-                }
-                Some(s) => println!("{s}"),
-                None => {}
-            }
-            Ok(())
+            eprintln!("error: {s}");
+            std::process::exit(1);
         }
-        Err(error) => {
-            // The epochs before a divergence are worth keeping; the weights are not.
-            if let Error::Diverged { run, .. } = &error {
-                for f in run.history.save(&args.out)? {
-                    println!("wrote {}", f.display());
-                }
-            }
-            Err(error)
-        }
+        _ => {}
     }
+    save(&run, &args.out)?;
+    if let Some(path) = &args.weights {
+        println!("wrote {}", run.weights.save(path)?.display());
+    }
+    match &run.history.stopped {
+        Some(s) if s.reason == StopReason::Interrupted => {
+            eprintln!("{s}");
+            std::process::exit(130);
+        }
+        Some(s) => println!("{s}"),
+        None => {}
+    }
+    Ok(())
 }
 
 /// Creates `dir` and writes a file into it, so that a run never trains for minutes only to
 /// find it cannot save.
 fn check_writable(dir: &Path) -> Result<()> {
     let probe = dir.join(".learning-rules-write-test");
-    write_file(&probe, b"").map_err(|e| match e {
-        Error::Write { path, reason } => Error::Write {
-            path,
-            reason: format!("{reason} (choose another folder with --out)"),
-        },
-        other => other,
-    })?;
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .map_err(|e| Error::Write {
+            path: probe.clone(),
+            reason: format!("{e} (choose another folder with --out)"),
+        })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

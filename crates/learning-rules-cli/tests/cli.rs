@@ -345,7 +345,10 @@ fn a_diverging_run_saves_what_it_had_and_keeps_its_advice() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("training diverged at epoch 1, update"), "{e}");
+    assert!(
+        e.contains("error: Training diverged at epoch 1, update"),
+        "{e}"
+    );
     assert!(e.contains("try 100000000 or smaller"), "{e}");
     let json = std::fs::read_to_string(out.path().join("minibatch.json")).unwrap();
     let h = learning_rules::History::from_json(&json).unwrap();

@@ -61,26 +61,6 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidConfig(String),
 
-    /// The loss became NaN or infinite: training stopped; `run` holds what it had recorded
-    /// before that update (its weights are the diverged ones).
-    #[error(
-        "training diverged at epoch {epoch}, update {update}: the loss became {loss}.\n  The learning rate {learning_rate} is too large for this rule; try {suggestion} or smaller."
-    )]
-    Diverged {
-        /// The epoch it happened in (1-based).
-        epoch: usize,
-        /// The update whose loss was not a number.
-        update: usize,
-        /// That loss.
-        loss: f32,
-        /// The learning rate used.
-        learning_rate: f64,
-        /// A learning rate to try instead.
-        suggestion: f64,
-        /// The run up to that update.
-        run: Box<crate::history::Run>,
-    },
-
     /// The requested device is not available in this build or on this machine.
     #[error("device `{name}` is not available: {reason}")]
     Device {
@@ -145,27 +125,4 @@ impl Error {
             reason: reason.to_string(),
         }
     }
-}
-
-/// Writes `contents` to `path`, creating its folder first; every result file (history, chart,
-/// table) goes through here so that a failure names the file. The bytes go to a temporary file
-/// that is then renamed, so a run killed mid-write leaves the previous version, never half a file.
-pub fn write_file(
-    path: impl AsRef<std::path::Path>,
-    contents: impl AsRef<[u8]>,
-) -> Result<PathBuf> {
-    let path = path.as_ref();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-    }
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, contents)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            Error::write(path, e)
-        })?;
-    Ok(path.to_path_buf())
 }

@@ -4,7 +4,8 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::config::{LearningRule, TrainingConfig};
-use crate::error::{Error, Result, write_file};
+use crate::error::{Error, Result};
+use crate::files::write_file;
 use crate::model::Weights;
 
 /// A run's history and the weights it ended with.
@@ -242,6 +243,17 @@ pub enum StopReason {
         /// The learning rate that led there.
         learning_rate: f64,
     },
+}
+
+impl StopReason {
+    /// A few words for a summary line.
+    pub fn short(&self) -> &'static str {
+        match self {
+            StopReason::TimeBudget { .. } => "time budget used up",
+            StopReason::Interrupted => "Stop pressed",
+            StopReason::Diverged { .. } => "the loss diverged",
+        }
+    }
 }
 
 /// A loss in JSON, which has no NaN or infinity: a number, else its text ("NaN", "inf").

@@ -46,10 +46,12 @@ pub mod model;
 pub mod observer;
 pub mod plot;
 pub mod recorder;
-pub mod stop;
 pub mod train;
 
 mod engine;
+mod files;
+mod live;
+mod stop;
 
 pub use compare::{
     Comparison, ComparisonConfig, Sweep, SweepConfig, SweepPoint, Table, compare_rules, seed_table,
@@ -66,3 +68,7 @@ pub use observer::{BatchProgress, LectureLog, Observer};
 pub use plot::Figure;
 pub use recorder::Recorder;
 pub use train::{train, train_with};
+
+/// What `save` functions return, named here so that a notebook cell can write its type:
+/// `let files: Vec<PathBuf> = …`.
+pub use std::path::PathBuf;

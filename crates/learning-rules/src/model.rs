@@ -69,7 +69,7 @@ impl Weights {
             what: "the weights".into(),
             reason: e.to_string(),
         })?;
-        crate::error::write_file(path, json)
+        crate::files::write_file(path, json)
     }
 
     /// Largest relative difference between two sets of weights, `max |a-b| / max(|b|, 1e-3)`

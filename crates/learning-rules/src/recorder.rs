@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::history::{Checkpoint, EpochRecord, History, Run, StopReason, Stopped};
 use crate::learner::Learner;
 use crate::observer::{BatchProgress, LectureLog, Observer};
-use crate::stop;
+use crate::stop::{self, StopGuard};
 
 /// Keeps a training loop's books: see the module documentation.
 pub struct Recorder<O: Observer = LectureLog> {
@@ -31,6 +31,8 @@ pub struct Recorder<O: Observer = LectureLog> {
     pending: (f64, usize),
     updates: usize,
     stopped: Option<Stopped>,
+    /// SIGINT asks this run to stop while the recorder lives (see `stop.rs`).
+    _stop: StopGuard,
 }
 
 /// The current epoch's running sums.
@@ -104,7 +106,6 @@ impl<O: Observer> Recorder<O> {
                 .div_ceil(config.effective_batch_size())
                 .div_ceil(config.evaluations_per_epoch.max(1)),
         };
-        stop::watch();
         Recorder {
             history: History {
                 config: config.clone(),
@@ -128,6 +129,7 @@ impl<O: Observer> Recorder<O> {
             pending: (0.0, 0),
             updates: 0,
             stopped: None,
+            _stop: StopGuard::install(),
         }
     }
 
@@ -140,14 +142,34 @@ impl<O: Observer> Recorder<O> {
         e.samples += samples;
         self.pending.0 += f64::from(loss) * samples as f64;
         self.pending.1 += samples;
+        let (epoch, samples_done) = (e.number, e.samples);
+        let training_seconds = self.clock.training_seconds();
         let progress = BatchProgress {
-            epoch: e.number,
-            samples_done: e.samples,
+            epoch,
+            epochs: self.history.config.epochs,
+            samples_done,
             samples_total: self.history.train_samples,
+            updates: self.updates,
             loss,
-            training_seconds: self.clock.training_seconds(),
+            training_seconds,
+            seconds_left: self.seconds_left(epoch, samples_done, training_seconds),
         };
         self.observer.batch(&progress);
+    }
+
+    /// Seconds of training to go at the pace so far, or the rest of the time budget if that
+    /// is sooner; `None` before there is a pace, or with neither an epoch count nor a budget.
+    fn seconds_left(&self, epoch: usize, samples: usize, seconds: f64) -> Option<f64> {
+        let n = self.history.train_samples as f64;
+        let done = (epoch - 1) as f64 * n + samples as f64;
+        let planned = self.history.config.epochs as f64 * n;
+        let by_pace = (done > 0.0 && self.history.config.epochs != usize::MAX)
+            .then(|| seconds / done * (planned - done));
+        let by_budget = self.time_budget.map(|budget| (budget - seconds).max(0.0));
+        match (by_pace, by_budget) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The weights were updated from the batches since the last update; that update's loss is
@@ -246,6 +268,7 @@ impl<O: Observer> Recorder<O> {
         };
         self.push_checkpoint(test_accuracy, self.clock.before + seconds);
         self.history.epochs.push(record);
+        // Between the epoch's clock and the next one's: a live chart drawn here is not timed.
         self.observer.epoch(&self.history);
         self.clock.next_epoch(seconds);
         self.epoch = EpochSums {
@@ -262,11 +285,11 @@ impl<O: Observer> Recorder<O> {
 
     /// Ends the books: the history, why the run stopped early if it did, and the weights.
     pub fn finish(mut self, learner: &Learner) -> Result<Run> {
-        stop::unwatch();
         if let Some(stopped) = &self.stopped {
             self.observer.stopped(stopped);
         }
         self.history.stopped = self.stopped;
+        self.observer.finish(&self.history);
         Ok(Run {
             history: self.history,
             weights: learner.weights()?,

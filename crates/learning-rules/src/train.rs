@@ -6,15 +6,15 @@
 
 use crate::config::{LearningRule, TrainingConfig};
 use crate::data::Dataset;
-use crate::error::{Error, Result};
-use crate::history::{Run, StopReason, Stopped};
+use crate::error::Result;
+use crate::history::Run;
 use crate::learner::{Learner, TrainingOrder};
 use crate::observer::Observer;
 use crate::recorder::Recorder;
 
-/// Trains the lecture's network on `data` under `config`, silently. Stop (Ctrl-C) and the time
-/// budget end it early with the run so far; a diverging loss is an [`Error::Diverged`] that
-/// carries the run so far.
+/// Trains the lecture's network on `data` under `config`, silently. A run that ends early
+/// (Stop or Ctrl-C, the time budget, a loss that diverged) comes back like any other, with the
+/// reason in `history.stopped` and everything recorded before it.
 pub fn train(data: &Dataset, config: &TrainingConfig) -> Result<Run> {
     train_with(data, config, ())
 }
@@ -39,27 +39,7 @@ pub fn train_with(data: &Dataset, config: &TrainingConfig, observer: impl Observ
             break;
         }
     }
-    let run = log.finish(&learner)?;
-    match run.history.stopped {
-        Some(Stopped {
-            reason:
-                StopReason::Diverged {
-                    loss,
-                    learning_rate,
-                },
-            epoch,
-            update,
-            ..
-        }) => Err(Error::Diverged {
-            epoch,
-            update,
-            loss,
-            learning_rate,
-            suggestion: learning_rate / 10.0,
-            run: Box::new(run),
-        }),
-        _ => Ok(run),
-    }
+    log.finish(&learner)
 }
 
 /// 24a: every batch's gradient, weighted by its share of the set, adds up to the gradient of

@@ -13,9 +13,9 @@ fn data() -> Dataset {
 fn notebook_24a(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24a: begin
-    let mut log = Recorder::new(&config, &learner);
-    let mut order = TrainingOrder::in_order(learner.train_len());
-    let n = learner.train_len() as f32;
+    let mut log: Recorder = Recorder::new(&config, &learner);
+    let mut order: TrainingOrder = TrainingOrder::in_order(learner.train_len());
+    let n: f32 = learner.train_len() as f32;
     for _ in 0..config.epochs {
         for batch in order.next_epoch().chunks(config.batch_size) {
             let loss = learner.accumulate(batch, batch.len() as f32 / n)?; // add this batch's share of ∇L
@@ -28,7 +28,7 @@ fn notebook_24a(data: &Dataset, config: TrainingConfig) -> Result<Run> {
             break;
         }
     }
-    let run = log.finish(&learner)?;
+    let run: Run = log.finish(&learner)?;
     // notebook 24a: end
     Ok(run)
 }
@@ -36,8 +36,8 @@ fn notebook_24a(data: &Dataset, config: TrainingConfig) -> Result<Run> {
 fn notebook_24b(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24b: begin
-    let mut log = Recorder::new(&config, &learner);
-    let mut order = TrainingOrder::shuffled(learner.train_len(), config.seed);
+    let mut log: Recorder = Recorder::new(&config, &learner);
+    let mut order: TrainingOrder = TrainingOrder::shuffled(learner.train_len(), config.seed);
     for _ in 0..config.epochs {
         for batch in order.next_epoch().chunks(config.batch_size) {
             let loss = learner.step(batch, config.learning_rate)?; // forward, backward, w -= lr·grad
@@ -52,7 +52,7 @@ fn notebook_24b(data: &Dataset, config: TrainingConfig) -> Result<Run> {
             break;
         }
     }
-    let run = log.finish(&learner)?;
+    let run: Run = log.finish(&learner)?;
     // notebook 24b: end
     Ok(run)
 }
@@ -60,8 +60,8 @@ fn notebook_24b(data: &Dataset, config: TrainingConfig) -> Result<Run> {
 fn notebook_24c(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24c: begin
-    let mut log = Recorder::new(&config, &learner);
-    let mut order = TrainingOrder::in_order(learner.train_len());
+    let mut log: Recorder = Recorder::new(&config, &learner);
+    let mut order: TrainingOrder = TrainingOrder::in_order(learner.train_len());
     for _ in 0..config.epochs {
         for sample in order.next_epoch().chunks(1) {
             let loss = learner.step(sample, config.learning_rate)?; // forward, backward, w -= lr·grad
@@ -76,7 +76,7 @@ fn notebook_24c(data: &Dataset, config: TrainingConfig) -> Result<Run> {
             break;
         }
     }
-    let run = log.finish(&learner)?;
+    let run: Run = log.finish(&learner)?;
     // notebook 24c: end
     Ok(run)
 }

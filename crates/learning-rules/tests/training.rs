@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use learning_rules::{Dataset, Engine, Error, LearningRule, TrainingConfig, train};
+use learning_rules::{
+    Dataset, Engine, Error, LearningRule, StopReason, Stopped, TrainingConfig, train,
+};
 
 fn mnist() -> &'static Dataset {
     static DATA: OnceLock<Dataset> = OnceLock::new();
@@ -77,32 +79,26 @@ fn per_epoch_loss_is_the_mean_over_the_set() {
 }
 
 #[test]
-fn huge_learning_rate_stops_with_a_divergence_error() {
+fn huge_learning_rate_stops_the_run_as_diverged() {
     let config = TrainingConfig {
         learning_rate: 1e9,
         ..config(LearningRule::PerMinibatch, 2000, 3)
     };
-    match train(mnist(), &config) {
-        Err(
-            e @ Error::Diverged {
-                epoch,
-                update,
-                learning_rate,
-                ..
-            },
-        ) => {
-            assert_eq!(epoch, 1);
-            assert!((1..=20).contains(&update), "diverged at update {update}");
-            assert_eq!(learning_rate, 1e9);
-            let text = e.to_string();
-            assert!(
-                text.contains(&format!("epoch 1, update {update}")),
-                "{text}"
-            );
-            assert!(text.contains("try 100000000 or smaller"), "{text}");
-        }
-        other => panic!("expected divergence, got {other:?}"),
+    let run = train(mnist(), &config).expect("a diverged run comes back with its reason");
+    let stopped = run.history.stopped.expect("the run says why it stopped");
+    match stopped.reason {
+        StopReason::Diverged { learning_rate, .. } => assert_eq!(learning_rate, 1e9),
+        ref other => panic!("expected divergence, got {other:?}"),
     }
+    let update = stopped.update;
+    assert_eq!(stopped.epoch, 1);
+    assert!((1..=20).contains(&update), "diverged at update {update}");
+    let text = stopped.to_string();
+    assert!(
+        text.contains(&format!("epoch 1, update {update}")),
+        "{text}"
+    );
+    assert!(text.contains("try 100000000 or smaller"), "{text}");
 }
 
 #[test]
@@ -112,9 +108,14 @@ fn divergence_is_caught_by_the_burn_engine_too() {
         engine: Engine::Burn,
         ..config(LearningRule::PerMinibatch, 2000, 1)
     };
+    let stopped = train(mnist(), &config).unwrap().history.stopped;
     assert!(matches!(
-        train(mnist(), &config),
-        Err(Error::Diverged { epoch: 1, .. })
+        stopped,
+        Some(Stopped {
+            reason: StopReason::Diverged { .. },
+            epoch: 1,
+            ..
+        })
     ));
 }
 
@@ -369,29 +370,21 @@ fn divergence_and_a_time_budget_keep_the_run_so_far() {
         learning_rate: 1e9,
         ..config(LearningRule::PerMinibatch, 2000, 3)
     };
-    match train(mnist(), &diverging) {
-        Err(Error::Diverged {
-            epoch, update, run, ..
-        }) => {
-            let h = &run.history;
-            assert_eq!(h.epochs.len(), epoch - 1, "epochs before the diverging one");
-            assert_eq!(h.update_losses.len(), update - 1);
-            assert!(h.update_losses.iter().all(|l| l.is_finite()));
-            let stopped = h.stopped.as_ref().expect("the reason is recorded");
-            assert!(matches!(
-                stopped.reason,
-                learning_rules::StopReason::Diverged { .. }
-            ));
-            assert!(
-                stopped.to_string().contains("try 100000000 or smaller"),
-                "{stopped}"
-            );
-        }
-        other => panic!(
-            "expected divergence, got {:?}",
-            other.map(|r| r.history.epochs)
-        ),
-    }
+    let run = train(mnist(), &diverging).unwrap();
+    let h = &run.history;
+    let stopped = h.stopped.as_ref().expect("the reason is recorded");
+    assert!(matches!(stopped.reason, StopReason::Diverged { .. }));
+    assert_eq!(
+        h.epochs.len(),
+        stopped.epoch - 1,
+        "epochs before the diverging one"
+    );
+    assert_eq!(h.update_losses.len(), stopped.update - 1);
+    assert!(h.update_losses.iter().all(|l| l.is_finite()));
+    assert!(
+        stopped.to_string().contains("try 100000000 or smaller"),
+        "{stopped}"
+    );
     let budget = TrainingConfig {
         time_budget_seconds: Some(0.05),
         ..config(LearningRule::PerSample, 60_000, 3)

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Result, write_file};
+use crate::error::Result;
+use crate::files::write_file;
 
 /// A table of results: shown as Markdown (`println!("{table}")`), saved as CSV and Markdown.
 #[derive(Clone, Debug, PartialEq)]

@@ -92,6 +92,32 @@ pub fn update_losses(run: &History, window: usize) -> Figure {
         )
 }
 
+/// The training loss so far, on an axis of epochs: every update's loss (faint, when there is
+/// more than one update per epoch) and each finished epoch's mean. What a training cell redraws
+/// while it runs.
+pub fn training_loss_so_far(run: &History) -> Figure {
+    let title = format!("Training loss so far, {}", label(run));
+    let mut fig = Figure::new(&title, "epoch", "loss");
+    let per_epoch = run
+        .epochs
+        .first()
+        .map_or(run.update_losses.len(), |e| e.updates);
+    if per_epoch > 1 {
+        let at_epoch = indexed(&run.update_losses)
+            .into_iter()
+            .map(|(i, loss)| (i / per_epoch as f64, loss))
+            .collect();
+        fig = fig.trace("loss of each update", thin(at_epoch, 4000));
+    }
+    fig.line(
+        "mean loss of each epoch",
+        run.epochs
+            .iter()
+            .map(|e| (e.epoch as f64, e.train_loss))
+            .collect(),
+    )
+}
+
 impl History {
     /// [`loss_per_epoch`] of this run.
     pub fn loss_figure(&self) -> Figure {

@@ -14,9 +14,12 @@ use base64::Engine as _;
 pub use plotters::chart::SeriesLabelPosition;
 use plotters::prelude::*;
 
-pub use self::charts::{accuracy_per_epoch, loss_per_epoch, moving_average, update_losses};
+pub use self::charts::{
+    accuracy_per_epoch, loss_per_epoch, moving_average, training_loss_so_far, update_losses,
+};
 pub use self::draw::{format_number, tick_decimals};
-use crate::error::{Error, Result, write_file};
+use crate::error::{Error, Result};
+use crate::files::write_file;
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// Width a slide export is drawn at (the figure's proportions are kept).

@@ -15,7 +15,11 @@ pub(super) fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, 
     for _ in 0..b {
         out.extend_from_slice(&l.bias);
     }
-    // SAFETY: all three matrices are dense row-major with the dimensions passed.
+    assert_eq!(x.len(), b * l.inputs);
+    assert_eq!(l.weight.len(), l.inputs * l.outputs);
+    assert_eq!(out.len(), b * l.outputs);
+    // SAFETY: all three matrices are dense row-major with the dimensions passed. The lengths are
+    // checked above (in release builds too: three comparisons per call cost nothing measurable).
     unsafe {
         gemm(
             b,
@@ -47,7 +51,10 @@ pub(super) fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, 
 /// `out = a · Wᵀ` with `a` `b × k` and `W` stored `n × k` (an `inputs × outputs` weight seen
 /// from its output side): the gradient flowing back through a layer.
 pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usize, n: usize) {
-    // SAFETY: dense row-major buffers of the stated sizes; Wᵀ is read through its strides.
+    assert_eq!(a.len(), b * k);
+    assert_eq!(w.len(), n * k);
+    assert_eq!(out.len(), b * n);
+    // SAFETY: dense row-major buffers of the sizes checked above; Wᵀ is read through its strides.
     unsafe {
         gemm(
             b,
@@ -83,7 +90,11 @@ pub(super) fn add_outer(
     coef: f32,
 ) {
     let (m, n) = (layer.inputs, layer.outputs);
-    // SAFETY: `input` is `b × m`, `delta` is `b × n`, the weight `m × n`, all row-major.
+    assert_eq!(input.len(), b * m);
+    assert_eq!(delta.len(), b * n);
+    assert_eq!(layer.weight.len(), m * n);
+    // SAFETY: `input` is `b × m`, `delta` is `b × n`, the weight `m × n`, all row-major (the
+    // lengths are checked above).
     unsafe {
         gemm(
             m,

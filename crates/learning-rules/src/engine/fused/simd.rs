@@ -10,11 +10,18 @@ use super::sparse::SparseRow;
 use crate::model::Weights;
 
 /// The widest vector instructions this CPU has, detected once: the per-sample step is
-/// compiled for each and the best is called.
+/// compiled for each and the best is called. Only [`Simd::detect`] makes one (the level is
+/// private to this file), so no code can name instructions the CPU lacks: that is what the
+/// `unsafe` calls below rely on.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Simd {
+pub(super) struct Simd(Level);
+
+#[derive(Clone, Copy, Debug)]
+enum Level {
+    /// `avx512f`, `avx2` and `fma`: everything the AVX-512 functions below enable.
     #[cfg(target_arch = "x86_64")]
     Avx512,
+    /// `avx2` and `fma`.
     #[cfg(target_arch = "x86_64")]
     Avx2,
     Baseline,
@@ -24,23 +31,28 @@ impl Simd {
     pub(super) fn detect() -> Simd {
         #[cfg(target_arch = "x86_64")]
         {
-            if is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
+            let (avx512, avx2, fma) = (
+                is_x86_feature_detected!("avx512f"),
+                is_x86_feature_detected!("avx2"),
+                is_x86_feature_detected!("fma"),
+            );
+            if avx512 && avx2 && fma {
+                return Simd(Level::Avx512);
             }
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                return Simd::Avx2;
+            if avx2 && fma {
+                return Simd(Level::Avx2);
             }
         }
-        Simd::Baseline
+        Simd(Level::Baseline)
     }
 
     pub(super) fn name(self) -> &'static str {
-        match self {
+        match self.0 {
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => "AVX-512",
+            Level::Avx512 => "AVX-512",
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => "AVX2",
-            Simd::Baseline => "baseline SIMD",
+            Level::Avx2 => "AVX2",
+            Level::Baseline => "baseline SIMD",
         }
     }
 
@@ -51,13 +63,13 @@ impl Simd {
         label: usize,
         lr: f32,
     ) -> f32 {
-        match self {
-            // SAFETY: `detect` checked that the CPU has these instructions.
+        match self.0 {
+            // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { sample_step_avx512(w, x, label, lr) },
+            Level::Avx512 => unsafe { sample_step_avx512(w, x, label, lr) },
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { sample_step_avx2(w, x, label, lr) },
-            Simd::Baseline => sample_step_body(w, x, label, lr),
+            Level::Avx2 => unsafe { sample_step_avx2(w, x, label, lr) },
+            Level::Baseline => sample_step_body(w, x, label, lr),
         }
     }
 
@@ -68,13 +80,13 @@ impl Simd {
         width: usize,
         scale: f32,
     ) {
-        match self {
-            // SAFETY: `detect` checked that the CPU has these instructions.
+        match self.0 {
+            // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
+            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
-            Simd::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
+            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
+            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
         }
     }
 }

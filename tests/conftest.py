@@ -1,0 +1,86 @@
+"""What the notebook tests share: the headless runner (scripts/notebooks.py), the notebooks
+executed once per session in quick mode, and a kernel to talk to cell by cell.
+
+Run through scripts/test.sh, which sets up the kernel first.
+"""
+import pathlib
+import queue
+import sys
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+import notebooks as runner  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def executed():
+    """`executed(path)`: the notebook at `path` run in quick mode, once per test session."""
+    cache = {}
+
+    def run(path):
+        if path not in cache:
+            out_dir = REPO / "output" / "test-notebooks"
+            cache[path] = runner.execute(path, quick=True, out_dir=out_dir)[0]
+        return cache[path]
+
+    return run
+
+
+class Kernel:
+    """The project's `rust` kernel, started in notebooks/, driven as JupyterLab drives it."""
+
+    def __init__(self):
+        self.km, self.kc = start_new_kernel(kernel_name="rust", cwd=str(REPO / "notebooks"),
+                                            startup_timeout=120)
+
+    def start(self, code):
+        return self.kc.execute(code)
+
+    def wait(self, msg_id, timeout, until=None):
+        """Output of `msg_id` until it is done (or until `until` appears in it); returns
+        (text, errors, done)."""
+        text, errors, deadline = "", [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                text += content["text"]
+            elif kind == "execute_result":
+                text += content["data"].get("text/plain", "")
+            elif kind == "error":
+                errors.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "status" and content["execution_state"] == "idle":
+                return text, errors, True
+            if until and until in text:
+                return text, errors, False
+        raise TimeoutError(f"no answer in {timeout} s; so far: {text!r} {errors}")
+
+    def run(self, code, timeout=300):
+        text, errors, _ = self.wait(self.start(code), timeout)
+        assert not errors, f"{code!r} failed: {errors} {text}"
+        return text
+
+    def peak_rss_mb(self):
+        """Peak resident memory of the kernel process so far."""
+        return runner.peak_rss_mb(self.km.provisioner.process.pid)
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel for a test module's tests, in order."""
+    k = Kernel()
+    yield k
+    k.close()

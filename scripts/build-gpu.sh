@@ -6,7 +6,8 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-source scripts/setup-gpu.sh
+scripts/setup-gpu.sh
+source scripts/gpu-env.sh
 gpu_cargo build --release --locked -p learning-rules-cli
 BIN="$REPO/target/cuda/release/learning-rules"
 mkdir -p .gpu/bundle

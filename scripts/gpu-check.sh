@@ -25,10 +25,11 @@ OUT="${GPU_CHECK_OUT:-output/gpu-check}"
 CPU_ONLY="${GPU_CHECK_CPU_ONLY:-0}"
 mkdir -p "$OUT"
 if [[ "$BIN" == *.xz ]]; then
-    UNPACKED="$(mktemp -d)/learning-rules"
-    xz -dc "$BIN" > "$UNPACKED"
-    chmod +x "$UNPACKED"
-    BIN="$UNPACKED"
+    UNPACKED="$(mktemp -d)"
+    trap 'rm -rf "$UNPACKED"' EXIT
+    xz -dc "$BIN" > "$UNPACKED/learning-rules"
+    chmod +x "$UNPACKED/learning-rules"
+    BIN="$UNPACKED/learning-rules"
 fi
 # cubecl's PTX path needs libdevice for exp and log; point it at the CUDA toolkit's.
 if [ -z "${CUDA_PATH:-}" ]; then
@@ -71,23 +72,22 @@ if [ "$CPU_ONLY" != 1 ]; then
     CUBECL_CUDA_TF32=1 run 24b-10-updates-tf32 cuda burn "${ten[@]}" || status=1
 fi
 
-python3 - "$OUT" "$CPU_ONLY" <<'PY' || status=1
-import json, os, sys
-out, cpu_only = sys.argv[1], sys.argv[2] == "1"
+python3 - "$OUT" "$CPU_ONLY" "$BIN" <<'PY' || status=1
+import json, os, subprocess, sys
+out, cpu_only, binary = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
 
 def load(run, what):
     path = f"{out}/{run}/{what}"
     return json.load(open(path)) if os.path.exists(path) else None
 
 def weight_gap(run_a, run_b):
-    """max |a - b| / max |b| per tensor, over the tensors; None where a run left no weights."""
-    # Relative to each tensor's largest weight: a GPU sums in another order, so single
-    # near-zero weights differ in relative terms however close the run.
-    a, b = load(run_a, "weights.json"), load(run_b, "weights.json")
-    if a is None or b is None:
+    """The binary's measure (`learning-rules weights-gap`, per tensor, relative to the
+    tensor's largest weight); None where a run left no weights."""
+    a, b = f"{out}/{run_a}/weights.json", f"{out}/{run_b}/weights.json"
+    if not (os.path.exists(a) and os.path.exists(b)):
         return None
-    return max(max(abs(x - y) for x, y in zip(la[k], lb[k])) / max(abs(y) for y in lb[k])
-               for la, lb in zip(a["layers"], b["layers"]) for k in ("weight", "bias"))
+    return float(subprocess.run([binary, "weights-gap", a, b], check=True, capture_output=True,
+                                text=True).stdout)
 
 def epoch(run, rule):
     h = load(run, f"{rule}.json")

@@ -16,6 +16,7 @@ first line.
 """
 import argparse
 import datetime
+import os
 import pathlib
 import re
 import statistics
@@ -29,15 +30,31 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 OUTPUT = REPO / "output"
 
-# Quick-mode values for each notebook, pasted after its parameters cell.
-# Every `let` names its type: the kernel then never loads its type checker (scripts/patches/evcxr/).
+# Quick-mode settings for each notebook, pasted after its parameters cell as typed `let`s (the
+# kernel then never loads its type checker: scripts/patches/evcxr/).
 QUICK = {
-    "24a": "let config: TrainingConfig = TrainingConfig { epochs: 3, train_samples: Some(6_000), ..config };",
-    "24b": "let config: TrainingConfig = TrainingConfig { epochs: 2, train_samples: Some(6_000), ..config };",
-    "24c": "let config: TrainingConfig = TrainingConfig { epochs: 2, train_samples: Some(3_000), ..config };",
-    "24d": "let epochs: usize = 2;\nlet train_samples: Option<usize> = Some(3_000);\n"
-           "let sweep_epochs: usize = 1;\nlet sweep_seconds: f64 = 1.0;",
+    "24a": {"epochs": 3, "train_samples": 6_000},
+    "24b": {"epochs": 2, "train_samples": 6_000},
+    "24c": {"epochs": 2, "train_samples": 3_000},
+    "24d": {"epochs": 2, "train_samples": 3_000, "burn_seconds": 5.0,
+            "long_per_epoch_seconds": 0.0, "sweep_epochs": 1, "sweep_seconds": 1.0},
 }
+
+
+def quick_code(part):
+    """The cell that quick mode pastes after `part`'s parameters cell."""
+    q = QUICK[part]
+    shorter = f"epochs: {q['epochs']}, train_samples: Some({q['train_samples']})"
+    if part != "24d":
+        return f"let config: TrainingConfig = TrainingConfig {{ {shorter}, ..config }};"
+    return "\n".join([
+        f"let race: TrainingConfig = TrainingConfig {{ {shorter}, ..race }};",
+        f"let burn_seconds: f64 = {q['burn_seconds']};",
+        f"let long_per_epoch_seconds: f64 = {q['long_per_epoch_seconds']};",
+        f"let sweep_epochs: usize = {q['sweep_epochs']};",
+        f"let sweep_seconds: f64 = {q['sweep_seconds']};",
+    ])
+
 
 LOG_LINE = re.compile(r"At Epoch (\d+): Loss = ([0-9.eE+-]+) , Acc = ([0-9.]+)%")
 EPOCH_TIME = re.compile(r"Epoch completed in (\d+)m ([0-9.]+)s")
@@ -45,7 +62,7 @@ EPOCH_TIME = re.compile(r"Epoch completed in (\d+)m ([0-9.]+)s")
 SUMMARY_ROW = re.compile(r"^\s+\d+\s+[0-9.]+\s+[0-9.]+%\s+([0-9.]+)\s+\d+$", re.M)
 # Cells that load, build or train: everything else (print, plot, save) should answer at once.
 HEAVY = (":dep", "Dataset::load", "Learner::new", "Recorder::new", "train_seeds", "compare_rules",
-         "sweep_batch_sizes")
+         "sweep_batch_sizes", "per_epoch_for_seconds")
 
 
 def notebook_paths(selection=()):
@@ -115,7 +132,7 @@ def execute(path, quick=False, out_dir=None, cell_timeout=None):
     that runs past `cell_timeout` seconds (default: CELL_TIMEOUT) raises CellTimeout."""
     nb = nbformat.read(path, as_version=4)
     if quick:
-        with_quick_parameters(nb, QUICK[path.name[:3]])
+        with_quick_parameters(nb, quick_code(path.name[:3]))
     limit = cell_timeout or CELL_TIMEOUT[quick]
     started = time.monotonic()
     nb.metadata["runner"] = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat()}
@@ -125,7 +142,8 @@ def execute(path, quick=False, out_dir=None, cell_timeout=None):
         kernel_name="rust",
         timeout_func=lambda cell: (DEP_CELL_TIMEOUT if cell.source.lstrip().startswith(":dep")
                                    else limit),
-        startup_timeout=120,
+        startup_timeout=DEP_CELL_TIMEOUT if os.environ.get("JUPYTER_PATH", "").endswith(".gpu/jupyter")
+        else 120,
         allow_errors=quick,  # tests report every error; a full run stops at the first
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_start=lambda cell, cell_index: running.update(index=cell_index),
@@ -239,6 +257,18 @@ def accuracies(nb):
     return [float(m.group(3)) for m in LOG_LINE.finditer(text)]
 
 
+def start_kernel():
+    """Starts the kernel once and stops it: what a first start compiles stays in its build
+    folder (the CUDA kernel compiles burn-cuda at start-up)."""
+    from jupyter_client.manager import start_new_kernel
+    started = time.monotonic()
+    km, kc = start_new_kernel(kernel_name="rust", cwd=str(NOTEBOOKS),
+                              startup_timeout=DEP_CELL_TIMEOUT * 2)
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    print(f"   the kernel started in {time.monotonic() - started:.0f} s", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("only", nargs="*", help="notebook prefixes to run (24a 24b …); default all")
@@ -246,7 +276,17 @@ def main():
     ap.add_argument("--out", default=None, help="folder for executed copies")
     ap.add_argument("--timings", action="store_true",
                     help="print every cell's seconds (also written to output/timings-<nb>.md)")
+    ap.add_argument("--cuda", action="store_true",
+                    help="run on the CUDA kernel (scripts/setup-gpu.sh --kernel) instead of the CPU one")
+    ap.add_argument("--start-kernel", action="store_true",
+                    help="only start the kernel once, waiting as long as its first build takes")
     a = ap.parse_args()
+    if a.cuda:
+        # The notebooks name the `rust` kernel; in this folder that is the CUDA kernel.
+        os.environ["JUPYTER_PATH"] = str(REPO / ".gpu" / "jupyter")
+    if a.start_kernel:
+        start_kernel()
+        return
     failed = False
     for path in notebook_paths(a.only):
         print(f"== {path.name}", flush=True)

@@ -27,13 +27,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 echo "== the GPU path type-checks: cargo check --features cuda, offline, LLVM from PyPI"
-source scripts/setup-gpu.sh
+scripts/setup-gpu.sh  # runs scripts/setup.sh first: the kernel, and the CUDA kernel's spec
+source scripts/gpu-env.sh
 gpu_cargo check --workspace --all-targets --locked
 
 echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 
-scripts/setup.sh
 source scripts/env.sh
 echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium; gpu-check.sh"
 python -m pytest tests -v

@@ -60,7 +60,7 @@ def test_every_plot_cell_shows_a_png(path, executed):
 def test_log_and_accuracy_follow_the_lecture(path, executed):
     part, nb = path.name[:3], executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
-    epochs = int(re.search(r"epochs: (\d+)", runner.QUICK[part]).group(1))
+    epochs = runner.QUICK[part]["epochs"]
     accuracies = runner.accuracies(nb)
     assert len(accuracies) == epochs, text
     assert text.count("Epoch completed in ") == epochs, text
@@ -86,11 +86,15 @@ def test_figures_are_exported_for_slides(path, executed):
 def test_comparison_prints_its_tables(path, executed):
     nb = executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if c.cell_type == "code")
-    # Three rules of two epochs each, in the lecture's log.
-    assert text.count("Epoch completed in ") == 6, text
+    # The race on both engines, in the lecture's log and in the table.
+    assert text.count("Epoch completed in ") >= 9, text
     for rule in ["24a (per-epoch)", "24b (minibatch)", "24c (per-sample)"]:
-        assert f"| {rule} |" in text, text
+        for engine in ["fused", "burn"]:
+            assert f"| {rule}, {engine} |" in text, text
     assert "| rule | to 90% | to 95% | to 96% |" in text, text
+    costs = dict(re.findall(r"one per-sample update on the (\w+) path: (\d+) µs", text))
+    # "What to observe": on burn a tiny update costs more than ten times what it costs fused.
+    assert set(costs) == {"fused", "burn"} and int(costs["burn"]) > 10 * int(costs["fused"]), text
     # The sweep runs 1, 10, 100, 1000 and the whole 3,000-sample subset (per epoch).
     assert "| 3000 | per-epoch | 0.1 |" in text, text
 
@@ -108,6 +112,14 @@ def test_no_markdown_cell_repeats_a_code_cell(path):
 
 
 LOOPS = (REPO / "crates/learning-rules/tests/notebook_loops.rs").read_text()
+BURN_UPDATE = (REPO / "crates/learning-rules/tests/burn_update.rs").read_text()
+
+
+def marked_block(text, mark):
+    """The lines between `// notebook <mark>: begin` and `end`, unindented."""
+    block = re.search(rf"// notebook {mark}: begin\n(.*?)\n\s*// notebook {mark}: end", text, re.S)
+    assert block, f"no {mark} block"
+    return textwrap.dedent(block.group(1)).strip()
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=ids)
@@ -115,12 +127,10 @@ def test_training_cell_is_the_loop_tested_against_train(path):
     """The notebook's loop is, character for character, the one that
     crates/learning-rules/tests/notebook_loops.rs checks against `train()`."""
     part = path.name[:3]
-    block = re.search(rf"// notebook {part}: begin\n(.*?)\n\s*// notebook {part}: end", LOOPS, re.S)
-    assert block, f"no {part} block in notebook_loops.rs"
     nb = json.loads(path.read_text())
     cells = [c for c in nb["cells"] if "training-loop" in c["metadata"].get("tags", [])]
     assert len(cells) == 1, "one cell tagged training-loop"
-    assert "".join(cells[0]["source"]).strip() == textwrap.dedent(block.group(1)).strip()
+    assert "".join(cells[0]["source"]).strip() == marked_block(LOOPS, part)
     lines = "".join(cells[0]["source"]).strip().splitlines()
     assert 12 <= len(lines) <= 20, f"{len(lines)} lines: short enough to read aloud"
 
@@ -129,7 +139,7 @@ def test_training_cell_is_the_loop_tested_against_train(path):
 def test_network_cell_shows_the_learner_that_is_trained(path, executed):
     nb = executed(path)
     text = "".join(runner.text_of(c) for c in nb.cells if "Learner::new" in c.source)
-    assert "Linear" in text and "trained by fused CPU" in text, text
+    assert "Linear" in text and "training on the CPU: fused path, " in text, text
 
 
 def test_24a_shows_the_spread_over_seeds_beside_the_lecture(executed):
@@ -168,3 +178,25 @@ def test_training_cell_keeps_one_chart_and_its_summary(path, executed):
     assert progress == [progress[0]] and progress[0].startswith(f"done: {epochs} epochs, "), progress
     kinds = [o.output_type for o in cell.outputs]
     assert kinds.index("stream") > max(i for i, k in enumerate(kinds) if k == "display_data"), kinds
+
+
+B24 = next(p for p in LECTURE if p.name.startswith("24b"))
+
+
+def test_24b_burn_cell_is_the_one_tested_against_learner_step():
+    nb = json.loads(B24.read_text())
+    cells = [c for c in nb["cells"] if "burn-update" in c["metadata"].get("tags", [])]
+    assert len(cells) == 1
+    assert "".join(cells[0]["source"]).strip() == marked_block(BURN_UPDATE, "24b burn")
+
+
+def test_24b_burn_cell_agrees_with_learner_step(executed):
+    nb = executed(B24)
+    cell = next(c for c in nb.cells if "burn-update" in c.metadata.get("tags", []))
+    text = runner.text_of(cell)
+    shapes = re.findall(r"gradient of a weight: Some\(\[(\d+), (\d+)\]\)", text)
+    assert shapes == [("784", "400"), ("400", "256"), ("256", "10")], text
+    by_hand, by_step, gap = re.search(
+        r"loss ([0-9.]+) by hand, ([0-9.]+) by learner.step; weights ([0-9.e+-]+) apart", text).groups()
+    assert abs(float(by_hand) - float(by_step)) <= 1e-5 * float(by_step), text
+    assert float(gap) <= 1e-5, text

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use learning_rules::{
-    ComparisonConfig, Dataset, Engine, Result, SweepConfig, compare_rules, sweep_batch_sizes,
+    ComparisonConfig, Dataset, Engine, Result, SweepConfig, TrainingConfig, compare_rules,
+    per_epoch_for_seconds, sweep_batch_sizes,
 };
 
 #[derive(Args)]
@@ -21,9 +22,17 @@ pub struct CompareArgs {
     /// Test-accuracy measurements per epoch.
     #[arg(long, default_value_t = 10)]
     evaluations_per_epoch: usize,
-    /// auto (fused on the CPU) or burn (the general path, where every update costs about 850 µs).
-    #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
-    engine: Engine,
+    /// Engines to race on, in order: auto (fused on the CPU), burn (the general path), fused.
+    #[arg(long, value_delimiter = ',', default_value = "auto,burn", value_parser = crate::parse::<Engine>)]
+    engines: Vec<Engine>,
+    /// Stop each rule on burn after this many seconds of training (a per-sample epoch there
+    /// takes about a minute).
+    #[arg(long, default_value_t = 60.0)]
+    burn_time_budget: f64,
+    /// Also train the per-epoch rule for this many seconds, however many epochs that takes (0:
+    /// not), to plot against the minibatch rule per update.
+    #[arg(long, default_value_t = 0.0)]
+    long_per_epoch_seconds: f64,
     /// Seed of the initial weights and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -43,29 +52,41 @@ pub struct CompareArgs {
 
 pub fn run(args: CompareArgs) -> Result<()> {
     let data = Dataset::load()?;
+    let shared = TrainingConfig {
+        epochs: args.epochs,
+        train_samples: args.train_samples,
+        time_budget_seconds: args.time_budget,
+        evaluations_per_epoch: args.evaluations_per_epoch,
+        seed: args.seed,
+        ..TrainingConfig::default()
+    };
     let comparison = compare_rules(
         &data,
         &ComparisonConfig {
-            epochs: args.epochs,
-            train_samples: args.train_samples,
-            time_budget_seconds: args.time_budget,
-            evaluations_per_epoch: args.evaluations_per_epoch,
-            seed: args.seed,
-            engine: args.engine,
+            training: shared.clone(),
+            engines: args.engines.clone(),
+            burn_time_budget_seconds: Some(args.burn_time_budget),
             ..ComparisonConfig::default()
         },
     )?;
     println!("\n{}", comparison.table());
     let mut files = comparison.save(&args.out)?;
+    if let Some(long) = per_epoch_for_seconds(&data, &shared, args.long_per_epoch_seconds)? {
+        let figure = comparison.accuracy_vs_updates(&[&long]);
+        files.push(figure.save_for_slides(args.out.join("per-epoch-long-vs-updates.png"))?);
+        files.push(figure.save(args.out.join("per-epoch-long-vs-updates.svg"))?);
+    }
     if !args.no_sweep {
         println!("== batch-size sweep");
         let sweep = sweep_batch_sizes(
             &data,
             &SweepConfig {
+                training: TrainingConfig {
+                    engine: args.engines.first().copied().unwrap_or_default(),
+                    ..shared
+                },
                 epochs: args.sweep_epochs,
                 seconds: args.sweep_seconds,
-                train_samples: args.train_samples,
-                seed: args.seed,
                 ..SweepConfig::default()
             },
         )?;

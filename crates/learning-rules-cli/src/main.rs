@@ -6,6 +6,7 @@ mod bench_cmd;
 mod compare_cmd;
 mod memory;
 mod train_cmd;
+mod weights_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,9 @@ enum Command {
     Bench(bench_cmd::BenchArgs),
     /// Race the three rules (accuracy against seconds, updates, epochs) and sweep the batch size.
     Compare(compare_cmd::CompareArgs),
+    /// How far two runs' weights are apart: per tensor, the largest difference over the
+    /// tensor's largest weight; the largest of those.
+    WeightsGap(weights_cmd::WeightsGapArgs),
 }
 
 /// Parses an argument with the library's own `FromStr`, so its error message is the one shown.
@@ -54,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => train_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::Compare(args) => compare_cmd::run(args),
+        Command::WeightsGap(args) => weights_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -139,6 +139,8 @@ fn compare_writes_charts_and_tables() {
         "1",
         "--sweep-seconds",
         "0.2",
+        "--long-per-epoch-seconds",
+        "0.3",
         "--out",
         out.path().to_str().unwrap(),
     ]);
@@ -148,6 +150,10 @@ fn compare_writes_charts_and_tables() {
         text.contains("| rule | to 90% | to 95% | to 96% |"),
         "{text}"
     );
+    // Both engines by default.
+    assert!(text.contains("| 24c (per-sample), fused |"), "{text}");
+    assert!(text.contains("| 24c (per-sample), burn |"), "{text}");
+    assert!(out.path().join("per-epoch-long-vs-updates.png").is_file());
     assert!(text.contains("| batch size | rule | lr |"), "{text}");
     for name in [
         "accuracy-vs-seconds.png",

@@ -80,6 +80,16 @@ pub enum Engine {
     Fused,
 }
 
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Engine::Auto => "auto",
+            Engine::Burn => "burn",
+            Engine::Fused => "fused",
+        })
+    }
+}
+
 impl FromStr for Engine {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -129,6 +139,13 @@ pub struct TrainingConfig {
     pub engine: Engine,
 }
 
+impl Default for TrainingConfig {
+    /// 24b's settings, the lecture's main experiment.
+    fn default() -> TrainingConfig {
+        TrainingConfig::per_minibatch()
+    }
+}
+
 impl TrainingConfig {
     /// The lecture's settings for `rule`: 10 epochs; lr 0.1 for per-epoch and minibatch
     /// (batches of 100, minibatches reshuffled), lr 0.01 per sample, in dataset order.
@@ -175,6 +192,19 @@ impl TrainingConfig {
             epochs: usize::MAX,
             time_budget_seconds: Some(seconds),
             ..self
+        }
+    }
+
+    /// These rule settings (rule, learning rate, batch size, order) with everything else from
+    /// `shared`: how a comparison or a sweep gives every rule the same run length, seed,
+    /// data, device and engine while each keeps its own lecture settings.
+    pub fn with_shared_settings(self, shared: &TrainingConfig) -> TrainingConfig {
+        TrainingConfig {
+            rule: self.rule,
+            learning_rate: self.learning_rate,
+            batch_size: self.batch_size,
+            shuffle: self.shuffle,
+            ..shared.clone()
         }
     }
 

@@ -27,9 +27,37 @@ impl DeviceKind {
         }
     }
 
-    /// `Some(kind)` as is, `None` from the environment.
-    pub fn resolve(choice: Option<DeviceKind>) -> Result<DeviceKind> {
-        choice.map_or_else(DeviceKind::from_env, Ok)
+    /// The device to train on: `Some(kind)` as asked (an error if it cannot be used); `None`:
+    /// `BURN_DEVICE` if set, else the GPU when this build has the `cuda` feature and the
+    /// machine a usable NVIDIA GPU, else the CPU. The note says why a `cuda` build trains on
+    /// the CPU, as the lecture's `torch.cuda.is_available()` check would.
+    pub fn choose(choice: Option<DeviceKind>) -> Result<(DeviceKind, Option<String>)> {
+        match choice {
+            Some(kind) => Ok((kind, None)),
+            None if std::env::var_os("BURN_DEVICE").is_some_and(|v| !v.is_empty()) => {
+                Ok((DeviceKind::from_env()?, None))
+            }
+            None if cfg!(feature = "cuda") => match cuda_device() {
+                Ok(_) => Ok((DeviceKind::Cuda, None)),
+                Err(Error::Device { reason, .. }) => Ok((
+                    DeviceKind::Cpu,
+                    Some(format!(
+                        "no usable NVIDIA GPU ({})",
+                        first_sentence(&reason)
+                    )),
+                )),
+                Err(e) => Err(e),
+            },
+            None => Ok((DeviceKind::Cpu, None)),
+        }
+    }
+
+    /// Where the tensors are, as the network cell says it: `the CPU`, `cuda:0 (NVIDIA H200)`.
+    pub fn describe(self) -> String {
+        match self {
+            DeviceKind::Cpu => "the CPU".into(),
+            DeviceKind::Cuda => format!("cuda:0 ({})", gpu_name()),
+        }
     }
 
     /// The burn device, with autodiff enabled, or an error saying why there is none.
@@ -39,6 +67,27 @@ impl DeviceKind {
             DeviceKind::Cuda => cuda_device(),
         }
     }
+}
+
+/// The reason up to its first full stop: "no usable NVIDIA GPU (…)" needs no advice after it.
+fn first_sentence(reason: &str) -> &str {
+    reason.split(". ").next().unwrap_or(reason)
+}
+
+/// The first GPU's model, as the NVIDIA driver lists it (Linux), without the CUDA toolkit.
+fn gpu_name() -> String {
+    let model = std::fs::read_dir("/proc/driver/nvidia/gpus")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|gpu| std::fs::read_to_string(gpu.path().join("information")).ok())
+        .flat_map(|info| {
+            info.lines()
+                .filter_map(|l| l.strip_prefix("Model:").map(|m| m.trim().to_string()))
+                .collect::<Vec<_>>()
+        })
+        .next();
+    model.unwrap_or_else(|| "NVIDIA GPU".into())
 }
 
 #[cfg(feature = "cuda")]

@@ -22,8 +22,9 @@ pub struct Run {
 pub struct EpochRecord {
     /// 1-based, as the lecture prints it.
     pub epoch: usize,
-    /// Mean of the losses the epoch computed, as the lecture averages them (per minibatch for
-    /// 24a/24b, per sample for 24c), each taken before its own update.
+    /// The epoch's loss as the lecture prints it: for 24a the mean over every sample of the set
+    /// (the loss its one update differentiates), for 24b the mean of the minibatch losses, for
+    /// 24c the mean of the per-sample losses; each loss is taken before its own update.
     pub train_loss: f64,
     /// Percentage of the test images classified correctly after the epoch.
     pub test_accuracy: f64,
@@ -90,6 +91,7 @@ pub struct History {
     pub stopped: Option<Stopped>,
 }
 
+// The charts of a run are methods too, in plot/charts.rs.
 impl History {
     /// The rule that was trained.
     pub fn rule(&self) -> LearningRule {
@@ -102,14 +104,16 @@ impl History {
     }
 
     /// The epoch with the highest test accuracy (the earliest of ties): where a run that
-    /// starts to overfit turns.
-    pub fn best_epoch(&self) -> Option<&EpochRecord> {
+    /// starts to overfit turns. A copy, so that a notebook cell can keep it in a variable
+    /// (`let best: Option<EpochRecord> = …`): evcxr cannot keep one that borrows another.
+    pub fn best_epoch(&self) -> Option<EpochRecord> {
         self.epochs
             .iter()
             .fold(None, |best: Option<&EpochRecord>, e| match best {
                 Some(b) if b.test_accuracy >= e.test_accuracy => Some(b),
                 _ => Some(e),
             })
+            .cloned()
     }
 
     /// Training seconds of all epochs, evaluation excluded.
@@ -118,11 +122,24 @@ impl History {
     }
 
     /// The first measurement at or above `accuracy` percent: how long and how many updates
-    /// the run needed to get there. `None` if it never did.
-    pub fn first_reaching(&self, accuracy: f64) -> Option<&Checkpoint> {
+    /// the run needed to get there. `None` if it never did. A copy, as for [`best_epoch`].
+    ///
+    /// [`best_epoch`]: History::best_epoch
+    pub fn first_reaching(&self, accuracy: f64) -> Option<Checkpoint> {
         self.checkpoints
             .iter()
             .find(|c| c.test_accuracy >= accuracy)
+            .cloned()
+    }
+
+    /// `24b (minibatch)`: the lecture's notebook and the rule, as charts and tables name a run.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.rule().lecture_part(), self.rule())
+    }
+
+    /// Which implementation trained, in a word: `fused` or `burn`.
+    pub fn engine_name(&self) -> &str {
+        self.engine.split_whitespace().next().unwrap_or("")
     }
 
     /// Updates made in the whole run.

@@ -24,7 +24,8 @@ pub struct Learner {
     engine: Box<dyn GradientEngine>,
     train_len: usize,
     dataset: DatasetKind,
-    device: DeviceKind,
+    /// Where and how it trains, and why not on the GPU if a `cuda` build could not.
+    training_on: String,
 }
 
 impl Learner {
@@ -34,7 +35,7 @@ impl Learner {
     pub fn new(data: &Dataset, config: &TrainingConfig) -> Result<Learner> {
         let train = &data.train;
         config.validate(train.len())?;
-        let device = DeviceKind::resolve(config.device)?;
+        let (device, fallback) = DeviceKind::choose(config.device)?;
         let limited;
         let train = match config.train_samples {
             Some(n) if n < train.len() => {
@@ -44,11 +45,16 @@ impl Learner {
             _ => train,
         };
         let weights = Weights::init(config.seed);
+        let engine = engine::build(config.engine, device, weights, train)?;
+        let training_on = format!("training on {}: {}", device.describe(), engine.path());
         Ok(Learner {
-            engine: engine::build(config.engine, device, weights, train)?,
+            engine,
             train_len: train.len(),
             dataset: data.kind,
-            device,
+            training_on: match fallback {
+                Some(why) => format!("{why}; {training_on}"),
+                None => training_on,
+            },
         })
     }
 
@@ -97,22 +103,15 @@ impl Learner {
         self.dataset
     }
 
-    /// Where the tensors live.
-    pub fn device(&self) -> DeviceKind {
-        self.device
-    }
-
     /// Which implementation computes the gradients, on which device.
     pub fn engine(&self) -> String {
         self.engine.describe()
     }
 
-    /// The network as a burn module holding the current weights (on the CPU).
-    pub fn network(&self) -> Result<Network> {
-        Ok(Network::from_weights(
-            &self.weights()?,
-            &burn::tensor::Device::flex(),
-        ))
+    /// The network as a burn module holding the current weights, on `device` (with autodiff
+    /// if the device has it): to look at, or to train one step in burn's own words.
+    pub fn network_on(&self, device: &burn::tensor::Device) -> Result<Network> {
+        Ok(Network::from_weights(&self.weights()?, device))
     }
 
     fn check(&self, batch: &[u32]) -> Result<()> {
@@ -133,15 +132,14 @@ impl Learner {
 impl fmt::Display for Learner {
     /// The network's layers, then who trains it: what the notebooks' network cell shows.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.network() {
+        match self.network_on(&burn::tensor::Device::flex()) {
             Ok(network) => writeln!(f, "{network}")?,
             Err(e) => writeln!(f, "(network unreadable: {e})")?,
         }
         write!(
             f,
-            "trained by {} on {} training samples",
-            self.engine(),
-            self.train_len
+            "{}, {} training samples",
+            self.training_on, self.train_len
         )
     }
 }

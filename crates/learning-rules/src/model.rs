@@ -72,19 +72,49 @@ impl Weights {
         crate::files::write_file(path, json)
     }
 
-    /// Largest relative difference between two sets of weights, `max |a-b| / max(|b|, 1e-3)`
-    /// per value: how tests decide two training paths agree.
-    pub fn max_relative_difference(&self, other: &Weights) -> f32 {
-        let values = |w: &Weights| -> Vec<f32> {
-            w.layers
+    /// Reads weights written by [`Weights::save`].
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Weights> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::corrupt(
+                path,
+                format!("not the weights `learning-rules train --weights` writes ({e})"),
+            )
+        })
+    }
+
+    /// How far these weights are from `reference`: for each tensor (each layer's weight and
+    /// bias) the largest difference relative to that tensor's largest value, and the largest of
+    /// those. Relative to the tensor rather than to each value, since two correct
+    /// implementations that sum in different orders differ most, relatively, on the weights
+    /// nearest zero. The one measure of "the weights agree" in the project: the engine tests,
+    /// the notebooks' burn cell and `learning-rules weights-gap` (scripts/gpu-check.sh) use it.
+    pub fn gap(&self, reference: &Weights) -> f32 {
+        let tensor_gap = |a: &[f32], b: &[f32]| {
+            let scale = b
                 .iter()
-                .flat_map(|l| l.weight.iter().chain(&l.bias).copied())
-                .collect()
+                .fold(0.0f32, |m, v| m.max(v.abs()))
+                .max(f32::MIN_POSITIVE);
+            let diff = a
+                .iter()
+                .zip(b)
+                .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+            if a.len() == b.len() {
+                diff / scale
+            } else {
+                f32::INFINITY
+            }
         };
-        values(self)
+        self.layers
             .iter()
-            .zip(values(other))
-            .map(|(a, b)| (a - b).abs() / b.abs().max(1e-3))
+            .zip(&reference.layers)
+            .flat_map(|(a, b)| {
+                [
+                    tensor_gap(&a.weight, &b.weight),
+                    tensor_gap(&a.bias, &b.bias),
+                ]
+            })
             .fold(0.0, f32::max)
     }
 }
@@ -123,11 +153,6 @@ pub struct Network {
 }
 
 impl Network {
-    /// A freshly initialised network on `device` (see [`Weights::init`]).
-    pub fn new(seed: u64, device: &Device) -> Network {
-        Network::from_weights(&Weights::init(seed), device)
-    }
-
     /// A network holding `weights`, on `device`.
     pub fn from_weights(weights: &Weights, device: &Device) -> Network {
         let linear = |l: &LayerWeights| Linear {

@@ -215,16 +215,16 @@ impl<O: Observer> Recorder<O> {
         });
     }
 
-    /// True when a mid-epoch accuracy measurement is due (`evaluations_per_epoch` > 1).
-    pub fn checkpoint_due(&self) -> bool {
-        self.epoch.batches.is_multiple_of(self.evaluate_every)
-            && self.epoch.samples < self.history.train_samples
-    }
-
-    /// Measures test accuracy now, off the clock, for the accuracy-against-time curves.
-    pub fn checkpoint(&mut self, learner: &mut Learner, test: &Split) -> Result<()> {
-        let accuracy = self.clock.off_clock(|| learner.accuracy(test));
-        self.push_checkpoint(accuracy?, self.clock.training_seconds());
+    /// Measures test accuracy, off the clock, when a mid-epoch measurement is due
+    /// (`evaluations_per_epoch` > 1 asks for them): the accuracy-against-time curves'
+    /// resolution. The measurement at an epoch's end is `end_epoch`'s.
+    pub fn checkpoint_if_due(&mut self, learner: &mut Learner, test: &Split) -> Result<()> {
+        let due = self.epoch.batches.is_multiple_of(self.evaluate_every)
+            && self.epoch.samples < self.history.train_samples;
+        if due {
+            let accuracy = self.clock.off_clock(|| learner.accuracy(test));
+            self.push_checkpoint(accuracy?, self.clock.training_seconds());
+        }
         Ok(())
     }
 

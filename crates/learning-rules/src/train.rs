@@ -75,9 +75,7 @@ fn one_update_per_batch<O: Observer>(
         if log.should_stop() {
             break;
         }
-        if log.checkpoint_due() {
-            log.checkpoint(learner, &data.test)?;
-        }
+        log.checkpoint_if_due(learner, &data.test)?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ fn notebook_24a(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24a: begin
     let mut log: Recorder = Recorder::new(&config, &learner);
-    let mut order: TrainingOrder = TrainingOrder::in_order(learner.train_len());
+    let mut order: TrainingOrder = TrainingOrder::for_config(learner.train_len(), &config);
     let n: f32 = learner.train_len() as f32;
     for _ in 0..config.epochs {
         for batch in order.next_epoch().chunks(config.batch_size) {
@@ -37,7 +37,7 @@ fn notebook_24b(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24b: begin
     let mut log: Recorder = Recorder::new(&config, &learner);
-    let mut order: TrainingOrder = TrainingOrder::shuffled(learner.train_len(), config.seed);
+    let mut order: TrainingOrder = TrainingOrder::for_config(learner.train_len(), &config);
     for _ in 0..config.epochs {
         for batch in order.next_epoch().chunks(config.batch_size) {
             let loss = learner.step(batch, config.learning_rate)?; // forward, backward, w -= lr·grad
@@ -46,6 +46,7 @@ fn notebook_24b(data: &Dataset, config: TrainingConfig) -> Result<Run> {
             if log.should_stop() {
                 break;
             }
+            log.checkpoint_if_due(&mut learner, &data.test)?; // mid-epoch test accuracy, if asked for
         }
         log.end_epoch(&mut learner, &data.test)?; // test accuracy, the lecture's two lines
         if log.should_stop() {
@@ -61,7 +62,7 @@ fn notebook_24c(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     let mut learner = Learner::new(data, &config)?;
     // notebook 24c: begin
     let mut log: Recorder = Recorder::new(&config, &learner);
-    let mut order: TrainingOrder = TrainingOrder::in_order(learner.train_len());
+    let mut order: TrainingOrder = TrainingOrder::for_config(learner.train_len(), &config);
     for _ in 0..config.epochs {
         for sample in order.next_epoch().chunks(1) {
             let loss = learner.step(sample, config.learning_rate)?; // forward, backward, w -= lr·grad
@@ -70,6 +71,7 @@ fn notebook_24c(data: &Dataset, config: TrainingConfig) -> Result<Run> {
             if log.should_stop() {
                 break;
             }
+            log.checkpoint_if_due(&mut learner, &data.test)?; // mid-epoch test accuracy, if asked for
         }
         log.end_epoch(&mut learner, &data.test)?; // test accuracy, the lecture's two lines
         if log.should_stop() {
@@ -81,8 +83,8 @@ fn notebook_24c(data: &Dataset, config: TrainingConfig) -> Result<Run> {
     Ok(run)
 }
 
-/// Same losses (per epoch and per update), accuracies, update counts and weights; the seconds
-/// differ, of course.
+/// Same losses (per epoch and per update), accuracies, update counts, accuracy checkpoints and
+/// weights; the seconds differ, of course.
 fn assert_same_run(notebook: &Run, library: &Run) {
     let (a, b) = (&notebook.history, &library.history);
     assert!(!a.epochs.is_empty());
@@ -94,6 +96,13 @@ fn assert_same_run(notebook: &Run, library: &Run) {
         );
     }
     assert_eq!(a.update_losses, b.update_losses);
+    let points = |h: &learning_rules::History| -> Vec<(f64, usize, f64)> {
+        h.checkpoints
+            .iter()
+            .map(|c| (c.epochs, c.updates, c.test_accuracy))
+            .collect()
+    };
+    assert_eq!(points(a), points(b));
     assert_eq!(notebook.weights, library.weights);
 }
 
@@ -127,4 +136,37 @@ fn notebook_24c_loop_matches_train() {
     let notebook = notebook_24c(&data, config.clone()).unwrap();
     assert_same_run(&notebook, &train(&data, &config).unwrap());
     assert_eq!(notebook.history.updates(), 3_000);
+}
+
+/// The loops take their order and their accuracy measurements from the config they are shown,
+/// as `train()` does: more measurements per epoch, another order.
+#[test]
+fn notebook_loops_follow_the_configs_order_and_evaluations() {
+    let data = data();
+    let cases = [
+        (
+            notebook_24b as fn(&Dataset, TrainingConfig) -> Result<Run>,
+            TrainingConfig::per_minibatch(),
+            3_050,
+        ),
+        (notebook_24c, TrainingConfig::per_sample(), 900),
+    ];
+    for (notebook, lecture, samples) in cases {
+        for shuffle in [false, true] {
+            let config = TrainingConfig {
+                evaluations_per_epoch: 3,
+                shuffle,
+                ..quick(lecture.clone(), samples, 2)
+            };
+            let run = notebook(&data, config.clone()).unwrap();
+            assert_same_run(&run, &train(&data, &config).unwrap());
+            assert_eq!(run.history.checkpoints.len(), 6, "{shuffle} {config:?}");
+        }
+    }
+    let shuffled_24a = TrainingConfig {
+        shuffle: true,
+        ..quick(TrainingConfig::per_epoch(), 2_050, 2)
+    };
+    let run = notebook_24a(&data, shuffled_24a.clone()).unwrap();
+    assert_same_run(&run, &train(&data, &shuffled_24a).unwrap());
 }

@@ -22,21 +22,25 @@ fn history(rule: LearningRule) -> learning_rules::History {
 fn figures_render_as_png_and_svg_with_their_text() {
     let h = history(LearningRule::PerMinibatch);
     let dir = tempfile::tempdir().unwrap();
-    for (fig, title) in [
-        (h.loss_figure(), "Training loss per epoch"),
-        (h.accuracy_figure(), "Test accuracy per epoch"),
+    let (epochs, updates) = (h.epochs.len(), h.update_losses.len());
+    for (fig, title, points) in [
+        (h.loss_figure(), "Training loss per epoch", epochs),
+        (h.accuracy_figure(), "Test accuracy per epoch", epochs),
         (
             h.update_loss_figure(5),
             "Loss of every update, 24b (minibatch)",
+            updates,
         ),
     ] {
         let png = fig.to_png(800).unwrap();
         assert_eq!(png_size(&png), (800, 500));
         let svg = fig.to_svg().unwrap();
         assert!(svg.contains(title), "{title} missing from the SVG");
+        // The legend's sample line has two points; the data series has one per record.
+        let lines = polyline_lengths(&svg);
         assert!(
-            svg.contains("<polyline") || svg.contains("<path"),
-            "no line drawn"
+            lines.contains(&points),
+            "{title}: no line of {points} points, only {lines:?}"
         );
         let slide = fig.save_for_slides(dir.path().join("slide.png")).unwrap();
         let (w, h) = png_size(&std::fs::read(slide).unwrap());
@@ -84,6 +88,16 @@ fn moving_average_is_the_mean_of_the_last_window() {
         avg,
         vec![(1.0, 1.0), (2.0, 1.5), (3.0, 2.5), (4.0, 3.5), (5.0, 4.5)]
     );
+}
+
+/// The number of points of each `<polyline>` in an SVG.
+fn polyline_lengths(svg: &str) -> Vec<usize> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|p| p.split_once("points=\"").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once('"').map(|(points, _)| points))
+        .map(|points| points.split_whitespace().count())
+        .collect()
 }
 
 /// The texts of an SVG's `<text>` elements.

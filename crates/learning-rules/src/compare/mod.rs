@@ -1,6 +1,7 @@
 //! The lecture's conclusion in numbers: the three rules raced on test accuracy against
-//! wall-clock seconds, updates and epochs, and a batch-size sweep that shows them as points of
-//! one continuum.
+//! wall-clock seconds, updates and epochs, on each engine (what an update costs decides who wins
+//! on the clock); the per-epoch rule given many epochs; and a batch-size sweep that shows the
+//! rules as points of one continuum.
 
 mod sweep;
 mod table;
@@ -12,82 +13,92 @@ pub use self::table::Table;
 use crate::config::{Engine, LearningRule, TrainingConfig};
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::history::History;
+use crate::history::{Checkpoint, History};
 use crate::observer::LectureLog;
 use crate::plot::{Figure, SeriesLabelPosition};
 use crate::train::train_with;
 
-/// Settings of a race between the three rules; each rule keeps its lecture learning rate and
-/// batch size.
+/// Settings of a race between the three rules.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonConfig {
-    /// Epochs per rule.
-    pub epochs: usize,
-    /// Train on the first N samples only; `None` uses all 60,000.
-    pub train_samples: Option<usize>,
-    /// Stop each rule after this many seconds of training.
-    pub time_budget_seconds: Option<f64>,
-    /// Test-accuracy measurements per epoch: the resolution of the time and update axes.
-    pub evaluations_per_epoch: usize,
-    /// Initial weights and shuffling, the same for every rule.
-    pub seed: u64,
+    /// What every rule shares: epochs, seed, `train_samples`, time budget, evaluations per
+    /// epoch, device. Each rule keeps its lecture learning rate, batch size and order, so
+    /// `rule`, `learning_rate`, `batch_size` and `shuffle` here are not used; nor is `engine`,
+    /// which `engines` replaces.
+    pub training: TrainingConfig,
+    /// The race runs once per engine, in this order.
+    pub engines: Vec<Engine>,
+    /// The time budget of each rule on burn's general path, where a per-sample epoch takes
+    /// about a minute (`None`: `training.time_budget_seconds`).
+    pub burn_time_budget_seconds: Option<f64>,
     /// Accuracies (%) whose time and update count the table reports.
     pub thresholds: Vec<f64>,
     /// Print each rule's lecture log as it trains.
     pub print_log: bool,
-    /// Which implementation trains: what an update costs decides who wins on the clock.
-    pub engine: Engine,
 }
 
 impl Default for ComparisonConfig {
-    /// The lecture's ten epochs, ten measurements per epoch, thresholds 90, 95 and 96 %.
+    /// The lecture's ten epochs, ten measurements per epoch, on the CPU's fused path then on
+    /// burn's (a minute per rule at most), thresholds 90, 95 and 96 %.
     fn default() -> ComparisonConfig {
         ComparisonConfig {
-            epochs: 10,
-            train_samples: None,
-            time_budget_seconds: None,
-            evaluations_per_epoch: 10,
-            seed: 0,
+            training: TrainingConfig {
+                evaluations_per_epoch: 10,
+                ..TrainingConfig::default()
+            },
+            engines: vec![Engine::Auto, Engine::Burn],
+            burn_time_budget_seconds: Some(60.0),
             thresholds: vec![90.0, 95.0, 96.0],
             print_log: true,
-            engine: Engine::Auto,
         }
     }
 }
 
-/// The three histories of a race.
+impl ComparisonConfig {
+    /// The settings `rule` trains with on `engine` in the race.
+    pub fn for_rule(&self, rule: LearningRule, engine: Engine) -> TrainingConfig {
+        let lecture = TrainingConfig::lecture(rule);
+        let budget = match engine {
+            Engine::Burn => self
+                .burn_time_budget_seconds
+                .or(self.training.time_budget_seconds),
+            _ => self.training.time_budget_seconds,
+        };
+        TrainingConfig {
+            engine,
+            time_budget_seconds: budget,
+            ..lecture.with_shared_settings(&self.training)
+        }
+    }
+}
+
+/// The histories of a race: one per rule and engine, in the lecture's order, engine by engine.
 #[derive(Clone, Debug)]
 pub struct Comparison {
-    /// One history per rule, in the lecture's order.
+    /// One history per rule and engine.
     pub runs: Vec<History>,
     /// The accuracies the table reports on.
     pub thresholds: Vec<f64>,
 }
 
-/// Trains the three rules one after the other under `config`.
+/// Trains the three rules one after the other on each of `config.engines`. Stop (■) ends the
+/// race, not only the rule running.
 pub fn compare_rules(data: &Dataset, config: &ComparisonConfig) -> Result<Comparison> {
     let mut runs = Vec::new();
-    for rule in LearningRule::ALL {
-        let training = TrainingConfig {
-            epochs: config.epochs,
-            train_samples: config.train_samples,
-            time_budget_seconds: config.time_budget_seconds,
-            evaluations_per_epoch: config.evaluations_per_epoch,
-            seed: config.seed,
-            engine: config.engine,
-            ..TrainingConfig::lecture(rule)
-        };
-        let run = if config.print_log {
-            println!("== {} ({rule})", rule.lecture_part());
-            train_with(data, &training, LectureLog::default())?
-        } else {
-            train_with(data, &training, ())?
-        };
-        let stopped = run.history.stopped.is_some();
-        runs.push(run.history);
-        // Stop (■) ends the race, not just the rule running.
-        if stopped && crate::stop::requested() {
-            break;
+    'race: for &engine in &config.engines {
+        for rule in LearningRule::ALL {
+            let training = config.for_rule(rule, engine);
+            let run = if config.print_log {
+                println!("== {} ({rule}), {engine}", rule.lecture_part());
+                train_with(data, &training, LectureLog::default())?
+            } else {
+                train_with(data, &training, ())?
+            };
+            let stopped = run.history.stopped.is_some();
+            runs.push(run.history);
+            if stopped && crate::stop::requested() {
+                break 'race;
+            }
         }
     }
     Ok(Comparison {
@@ -123,6 +134,28 @@ pub fn train_seeds(
     Ok(runs)
 }
 
+/// The per-epoch rule (lecture settings, `config`'s shared ones) trained for `seconds` of
+/// training however many epochs that takes, printing the lecture's log: how far one update per
+/// epoch gets given many epochs. `None` when `seconds` is 0 (the run is optional).
+pub fn per_epoch_for_seconds(
+    data: &Dataset,
+    config: &TrainingConfig,
+    seconds: f64,
+) -> Result<Option<History>> {
+    if seconds <= 0.0 {
+        return Ok(None);
+    }
+    let training = TrainingConfig {
+        evaluations_per_epoch: 1,
+        ..TrainingConfig::per_epoch()
+            .with_shared_settings(config)
+            .for_seconds(seconds)
+    };
+    Ok(Some(
+        train_with(data, &training, LectureLog::default())?.history,
+    ))
+}
+
 /// One row per run of [`train_seeds`] (seed, final training loss, final test accuracy), then
 /// the range of each.
 pub fn seed_table(runs: &[History]) -> Table {
@@ -153,22 +186,35 @@ pub fn seed_table(runs: &[History]) -> Table {
     }
 }
 
-fn label(h: &History) -> String {
-    format!("{} ({})", h.rule().lecture_part(), h.rule())
-}
-
 impl Comparison {
+    /// Whether the race ran on more than one engine (then labels name the engine).
+    fn several_engines(&self) -> bool {
+        self.runs
+            .iter()
+            .any(|h| h.engine_name() != self.runs[0].engine_name())
+    }
+
+    /// `24b (minibatch)`, or `24b (minibatch), burn` when engines are compared.
+    pub fn label(&self, run: &History) -> String {
+        if self.several_engines() {
+            format!("{}, {}", run.label(), run.engine_name())
+        } else {
+            run.label()
+        }
+    }
+
     fn accuracy_against(
         &self,
         title: &str,
         x_label: &str,
-        x: impl Fn(&crate::Checkpoint) -> f64,
+        runs: &[&History],
+        x: impl Fn(&Checkpoint) -> f64,
     ) -> Figure {
         let empty = Figure::new(title, x_label, "test accuracy (%)")
             .legend(SeriesLabelPosition::LowerRight);
-        self.runs.iter().fold(empty, |fig, h| {
+        runs.iter().fold(empty, |fig, h| {
             fig.line(
-                &label(h),
+                &self.label(h),
                 h.checkpoints
                     .iter()
                     .map(|c| (x(c), c.test_accuracy))
@@ -177,29 +223,91 @@ impl Comparison {
         })
     }
 
-    /// Test accuracy against seconds of training: who gets there first on the clock.
+    fn all(&self) -> Vec<&History> {
+        self.runs.iter().collect()
+    }
+
+    /// Test accuracy against seconds of training (log scale, so that a run of a second and
+    /// one of a minute both show): who gets there first on the clock, on each engine.
     pub fn accuracy_vs_seconds(&self) -> Figure {
         self.accuracy_against(
             "Test accuracy against training time",
-            "seconds of training",
+            "seconds of training (log scale)",
+            &self.all(),
             |c| c.seconds,
-        )
-    }
-
-    /// Test accuracy against the number of updates, on a log scale.
-    pub fn accuracy_vs_updates(&self) -> Figure {
-        self.accuracy_against(
-            "Test accuracy against updates",
-            "updates (log scale)",
-            |c| c.updates as f64,
         )
         .log_x()
     }
 
+    /// Test accuracy against the number of updates, on a log scale, with `extra` runs (the
+    /// per-epoch rule given many epochs, say) beside the race's, named by their epochs.
+    pub fn accuracy_vs_updates(&self, extra: &[&History]) -> Figure {
+        let fig = self.accuracy_against(
+            "Test accuracy against updates",
+            "updates (log scale)",
+            &self.first_engine(),
+            |c| c.updates as f64,
+        );
+        extra
+            .iter()
+            .fold(fig, |fig, h| {
+                fig.line(
+                    &format!("{}, {} epochs", h.label(), h.epochs.len()),
+                    h.checkpoints
+                        .iter()
+                        .map(|c| (c.updates as f64, c.test_accuracy))
+                        .collect(),
+                )
+            })
+            .log_x()
+    }
+
+    /// What the per-epoch rule given many epochs (`long`) reached, and how many updates and
+    /// seconds the race's minibatch rule needed for the same accuracy.
+    pub fn long_run_summary(&self, long: &History) -> String {
+        let (Some(last), Some(minibatch)) = (
+            long.epochs.last(),
+            self.first_engine()
+                .into_iter()
+                .find(|h| h.rule() == LearningRule::PerMinibatch),
+        ) else {
+            return "no per-epoch run, or no minibatch run to compare it with".into();
+        };
+        let reached = last.test_accuracy;
+        let mut text = format!(
+            "{} given {:.0} s: {} epochs, {} updates, test accuracy {reached:.2}%",
+            long.label(),
+            long.training_seconds(),
+            long.epochs.len(),
+            long.updates()
+        );
+        match minibatch.first_reaching(reached) {
+            Some(c) => text.push_str(&format!(
+                "; {} was there after {} updates ({:.1} s)",
+                minibatch.label(),
+                c.updates,
+                c.seconds
+            )),
+            None => text.push_str(&format!("; {} never got there", minibatch.label())),
+        }
+        text
+    }
+
+    /// The runs on the race's first engine: per update and per epoch the engines agree.
+    fn first_engine(&self) -> Vec<&History> {
+        let first = self.runs.first().map_or("", |h| h.engine_name());
+        self.runs
+            .iter()
+            .filter(|h| h.engine_name() == first)
+            .collect()
+    }
+
     /// Test accuracy against epochs, each rule's best epoch marked (where overfitting turns it).
     pub fn accuracy_vs_epochs(&self) -> Figure {
-        let mut fig = self.accuracy_against("Test accuracy against epochs", "epoch", |c| c.epochs);
-        for (i, h) in self.runs.iter().enumerate() {
+        let runs = self.first_engine();
+        let mut fig =
+            self.accuracy_against("Test accuracy against epochs", "epoch", &runs, |c| c.epochs);
+        for (i, h) in runs.iter().enumerate() {
             if let Some(best) = h.best_epoch() {
                 let text = format!("best {:.2}% (epoch {})", best.test_accuracy, best.epoch);
                 fig = fig.marker(i, &text, (best.epoch as f64, best.test_accuracy));
@@ -208,37 +316,54 @@ impl Comparison {
         fig
     }
 
-    /// One row per rule: time and updates to each threshold, best accuracy and its epoch.
-    /// Prints as Markdown; `.csv()` for spreadsheets.
+    /// One row per run: time and updates to each threshold, best accuracy and its epoch, the
+    /// cost of one update. Prints as Markdown; `.csv()` for spreadsheets.
     pub fn table(&self) -> Table {
         let mut header = vec!["rule".to_string()];
         header.extend(self.thresholds.iter().map(|t| format!("to {t}%")));
-        header
-            .extend(["best test acc (%)", "best epoch", "training s", "updates"].map(String::from));
+        header.extend(
+            [
+                "best test acc (%)",
+                "best epoch",
+                "training s",
+                "updates",
+                "µs per update",
+            ]
+            .map(String::from),
+        );
         Table {
             header,
-            rows: self.rows(),
+            rows: self.runs.iter().map(|h| self.row(h)).collect(),
         }
     }
 
-    fn rows(&self) -> Vec<Vec<String>> {
+    fn row(&self, h: &History) -> Vec<String> {
+        let mut row = vec![self.label(h)];
+        for &t in &self.thresholds {
+            row.push(match h.first_reaching(t) {
+                Some(c) => format!("{:.1} s, {} updates", c.seconds, c.updates),
+                None => "not reached".into(),
+            });
+        }
+        let best = h.best_epoch();
+        row.push(
+            best.as_ref()
+                .map_or("-".into(), |b| format!("{:.2}", b.test_accuracy)),
+        );
+        row.push(best.map_or("-".into(), |b| b.epoch.to_string()));
+        row.push(format!("{:.1}", h.training_seconds()));
+        row.push(h.updates().to_string());
+        row.push(format!("{:.0}", microseconds_per_update(h)));
+        row
+    }
+
+    /// Seconds of training per update of `rule` on each engine, in race order: what decides
+    /// who wins on the clock.
+    pub fn microseconds_per_update(&self, rule: LearningRule) -> Vec<(String, f64)> {
         self.runs
             .iter()
-            .map(|h| {
-                let mut row = vec![label(h)];
-                for &t in &self.thresholds {
-                    row.push(match h.first_reaching(t) {
-                        Some(c) => format!("{:.1} s, {} updates", c.seconds, c.updates),
-                        None => "not reached".into(),
-                    });
-                }
-                let best = h.best_epoch();
-                row.push(best.map_or("-".into(), |b| format!("{:.2}", b.test_accuracy)));
-                row.push(best.map_or("-".into(), |b| b.epoch.to_string()));
-                row.push(format!("{:.1}", h.training_seconds()));
-                row.push(h.updates().to_string());
-                row
-            })
+            .filter(|h| h.rule() == rule)
+            .map(|h| (h.engine_name().to_string(), microseconds_per_update(h)))
             .collect()
     }
 
@@ -249,7 +374,7 @@ impl Comparison {
         let mut files = Vec::new();
         for (name, fig) in [
             ("accuracy-vs-seconds", self.accuracy_vs_seconds()),
-            ("accuracy-vs-updates", self.accuracy_vs_updates()),
+            ("accuracy-vs-updates", self.accuracy_vs_updates(&[])),
             ("accuracy-vs-epochs", self.accuracy_vs_epochs()),
         ] {
             files.push(fig.save_for_slides(dir.join(format!("{name}.png")))?);
@@ -258,4 +383,8 @@ impl Comparison {
         files.extend(self.table().save(dir, "rules")?);
         Ok(files)
     }
+}
+
+fn microseconds_per_update(h: &History) -> f64 {
+    1e6 * h.training_seconds() / h.updates().max(1) as f64
 }

@@ -13,6 +13,9 @@ use crate::train::train;
 /// Settings of the batch-size sweep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepConfig {
+    /// What every batch size shares: seed, `train_samples`, device and engine (the rule, learning
+    /// rate, batch size, epochs and time budget here are not used: see the fields below).
+    pub training: TrainingConfig,
     /// Batch sizes to train with. 1 is the per-sample rule (lr 0.01), the whole training set
     /// the per-epoch rule; the rest are minibatches (lr 0.1).
     pub batch_sizes: Vec<usize>,
@@ -20,20 +23,15 @@ pub struct SweepConfig {
     pub epochs: usize,
     /// … and this many seconds for the second.
     pub seconds: f64,
-    /// Train on the first N samples only; `None` uses all 60,000.
-    pub train_samples: Option<usize>,
-    /// Initial weights and shuffling.
-    pub seed: u64,
 }
 
 impl Default for SweepConfig {
     fn default() -> SweepConfig {
         SweepConfig {
+            training: TrainingConfig::default(),
             batch_sizes: vec![1, 10, 100, 1000, 60_000],
             epochs: 3,
             seconds: 5.0,
-            train_samples: None,
-            seed: 0,
         }
     }
 }
@@ -64,6 +62,8 @@ pub struct Sweep {
     pub config: SweepConfig,
     /// One point per batch size.
     pub points: Vec<SweepPoint>,
+    /// Which implementation trained, in a word (`fused`, `burn`).
+    pub engine: String,
 }
 
 /// Trains every batch size of `config` twice: for a fixed number of epochs and for a fixed time.
@@ -74,23 +74,28 @@ pub fn sweep_batch_sizes(data: &Dataset, config: &SweepConfig) -> Result<Sweep> 
         ));
     }
     let n = config
+        .training
         .train_samples
         .unwrap_or(data.train.len())
         .min(data.train.len());
     let mut sizes: Vec<usize> = config.batch_sizes.iter().map(|&b| b.min(n)).collect();
     sizes.sort_unstable();
     sizes.dedup();
-    let mut points = Vec::new();
+    let (mut points, mut engine) = (Vec::new(), String::new());
     for batch_size in sizes {
         // Stop (■) ends the sweep: the points measured in full are the result.
         match measure(data, config, batch_size, n)? {
-            Some(point) => points.push(point),
+            Some((point, trained_by)) => {
+                points.push(point);
+                engine = trained_by;
+            }
             None => break,
         }
     }
     Ok(Sweep {
         config: config.clone(),
         points,
+        engine,
     })
 }
 
@@ -103,25 +108,29 @@ fn rule_for(batch_size: usize, n: usize) -> LearningRule {
     }
 }
 
-/// One batch size trained for `config.epochs` epochs, then for `config.seconds`; `None` when
-/// Stop ended either run.
+/// One batch size trained for `config.epochs` epochs, then for `config.seconds`, and the engine
+/// that trained it; `None` when Stop ended either run.
 fn measure(
     data: &Dataset,
     config: &SweepConfig,
     batch_size: usize,
     n: usize,
-) -> Result<Option<SweepPoint>> {
+) -> Result<Option<(SweepPoint, String)>> {
     let rule = rule_for(batch_size, n);
     let lecture = TrainingConfig::lecture(rule);
-    let base = TrainingConfig {
+    let sized = TrainingConfig {
         batch_size: if rule == LearningRule::PerMinibatch {
             batch_size
         } else {
             lecture.batch_size
         },
-        train_samples: config.train_samples,
-        seed: config.seed,
         ..lecture
+    };
+    // The sweep sets how long each batch size trains, and measures once per epoch.
+    let base = TrainingConfig {
+        time_budget_seconds: None,
+        evaluations_per_epoch: 1,
+        ..sized.with_shared_settings(&config.training)
     };
     let by_epochs = train(
         data,
@@ -138,7 +147,7 @@ fn measure(
     if crate::stop::requested() {
         return Ok(None);
     }
-    Ok(Some(SweepPoint {
+    let point = SweepPoint {
         batch_size,
         rule,
         learning_rate: base.learning_rate,
@@ -146,7 +155,8 @@ fn measure(
         updates_after_epochs: by_epochs.updates(),
         accuracy_after_seconds: by_time.final_accuracy().unwrap_or(0.0),
         updates_after_seconds: by_time.updates(),
-    }))
+    };
+    Ok(Some((point, by_epochs.engine_name().to_string())))
 }
 
 impl Sweep {
@@ -160,7 +170,10 @@ impl Sweep {
                 .collect()
         };
         Figure::new(
-            "Batch size: from one sample to the whole set",
+            &format!(
+                "Batch size: from one sample to the whole set ({})",
+                self.engine
+            ),
             "samples per update (log scale)",
             "test accuracy (%)",
         )

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -73,10 +74,6 @@ impl DatasetKind {
             DatasetKind::Mnist => "MNIST_DIR",
             DatasetKind::FashionMnist => "FASHION_MNIST_DIR",
         }
-    }
-
-    fn repo_folder(self) -> &'static str {
-        self.name()
     }
 
     /// Where a package manager puts the files (Debian's `dataset-fashion-mnist`).
@@ -197,6 +194,24 @@ impl Split {
             })
     }
 
+    /// Images `indices` as a `len × 784` tensor and their labels, on `device`: a batch in
+    /// burn's own terms.
+    pub fn tensors(&self, indices: &[u32], device: &Device) -> Result<(Tensor<2>, Tensor<1, Int>)> {
+        let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
+        let mut labels = Vec::with_capacity(indices.len());
+        for &i in indices {
+            pixels.extend_from_slice(self.image(i as usize)?);
+            labels.push(i64::from(self.labels[i as usize]));
+        }
+        Ok((
+            Tensor::from_data(
+                TensorData::new(pixels, [indices.len(), IMAGE_PIXELS]),
+                device,
+            ),
+            Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
+        ))
+    }
+
     /// The first `n` images, in order: the lecture's "first N samples".
     pub fn first(&self, n: usize) -> Result<Split> {
         if n == 0 || n > self.len() {
@@ -224,6 +239,19 @@ pub struct Dataset {
     pub train: Split,
     /// Test images, used only to measure accuracy.
     pub test: Split,
+}
+
+impl fmt::Display for Dataset {
+    /// What the data cell shows: `60000 training and 10000 test images of 28×28 pixels, from …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} training and {} test images of {IMAGE_SIDE}×{IMAGE_SIDE} pixels, from {}",
+            self.train.len(),
+            self.test.len(),
+            self.dir.display()
+        )
+    }
 }
 
 impl Dataset {
@@ -295,23 +323,20 @@ pub fn locate(dataset: DatasetKind) -> Result<PathBuf> {
     }
     let mut candidates = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
-        candidates.extend(
-            cwd.ancestors()
-                .map(|d| d.join("data").join(dataset.repo_folder())),
-        );
+        candidates.extend(cwd.ancestors().map(|d| d.join("data").join(dataset.name())));
     }
     let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
-    candidates.push(built_from.join(dataset.repo_folder()));
+    candidates.push(built_from.join(dataset.name()));
     candidates.extend(dataset.system_folders().iter().map(PathBuf::from));
     candidates
         .into_iter()
         .find(|dir| find_file(dataset, dir, TRAIN_IMAGES).is_ok())
         .ok_or_else(|| Error::MissingFile {
-            path: PathBuf::from(format!("data/{}/{TRAIN_IMAGES}.gz", dataset.repo_folder())),
+            path: PathBuf::from(format!("data/{}/{TRAIN_IMAGES}.gz", dataset.name())),
             stem: TRAIN_IMAGES.to_string(),
             dir: PathBuf::from(format!(
                 "data/{}/ of the current folder and its parents",
-                dataset.repo_folder()
+                dataset.name()
             )),
             hint: dataset.install_hint(),
         })

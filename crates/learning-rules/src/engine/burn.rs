@@ -1,18 +1,16 @@
 //! The general path: burn's autodiff on any device (the CPU through burn-flex, or a GPU), plain
-//! SGD through burn's optimizer. Every operation is a tensor operation, so an update costs about
-//! 850 µs on the CPU whatever its size (see `fused/sample.rs`): fine for batches, slow per sample.
+//! SGD through burn's optimizer. Every operation is a tensor operation with a fixed cost, so a
+//! tiny update costs nearly what a minibatch's does (`learning-rules bench --engine burn`
+//! measures it): fine for batches, slow per sample (see `fused/sample.rs`).
 
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::GradientEngine;
+use super::{EVAL_CHUNK, GradientEngine};
 use crate::data::{IMAGE_PIXELS, Split};
 use crate::error::{Error, Result};
 use crate::model::{Network, Weights};
-
-/// Test images are classified this many at a time, to bound memory.
-const EVAL_CHUNK: usize = 1000;
 
 pub(crate) struct BurnEngine {
     /// `Option` only so that `optim.step`, which takes the network by value, can move it out.
@@ -119,6 +117,10 @@ impl GradientEngine for BurnEngine {
 
     fn describe(&self) -> String {
         format!("burn ({:?})", self.device.clone().inner())
+    }
+
+    fn path(&self) -> String {
+        "burn's autodiff (general path)".into()
     }
 }
 

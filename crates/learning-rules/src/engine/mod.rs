@@ -18,6 +18,9 @@ use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::model::Weights;
 
+/// Test images are classified this many at a time, by either engine, to bound memory.
+const EVAL_CHUNK: usize = 1000;
+
 /// How gradients are computed and applied: burn's autodiff, or the fused CPU path.
 pub(crate) trait GradientEngine: Send {
     /// Adds `scale ×` the gradient of the mean loss over `batch` (indices into the training
@@ -42,6 +45,9 @@ pub(crate) trait GradientEngine: Send {
 
     /// For the history: which implementation on which device.
     fn describe(&self) -> String;
+
+    /// For the network cell: how the updates are computed, as a student would say it.
+    fn path(&self) -> String;
 }
 
 /// The engine `choice` asks for on `device`, starting from `weights`, for batches drawn from

@@ -15,24 +15,6 @@ fn small_set(n: usize) -> Split {
         .expect("n samples")
 }
 
-/// max |a - b| / max |b| over every parameter: the gradient's relative error.
-fn relative_error(a: &Weights, b: &Weights) -> f32 {
-    let flat = |w: &Weights| -> Vec<f32> {
-        w.layers
-            .iter()
-            .flat_map(|l| l.weight.iter().chain(&l.bias).copied())
-            .collect()
-    };
-    let (a, b) = (flat(a), flat(b));
-    let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    assert!(scale > 0.0, "gradient is all zeros");
-    a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-        / scale
-}
-
 fn burn_engine(train: &Split) -> BurnEngine {
     let device = DeviceKind::Cpu.burn_device().expect("cpu");
     BurnEngine::new(&Weights::init(7), train, device).expect("engine")
@@ -64,7 +46,7 @@ fn burn_accumulated_gradient_equals_full_set_gradient() {
     let train = small_set(1000);
     let mut engine = burn_engine(&train);
     chunked_gradient(&mut engine, train.len(), 100);
-    let error = relative_error(&engine.take_pending(), &full_gradient(&train));
+    let error = engine.take_pending().gap(&full_gradient(&train));
     assert!(error <= 1e-4, "relative error {error}");
 }
 
@@ -75,7 +57,7 @@ fn fused_accumulated_gradient_equals_full_set_gradient() {
     let mut engine = FusedEngine::new(Weights::init(7), &train);
     chunked_gradient(&mut engine, train.len(), 100);
     let fused = engine.take_pending().expect("a pending gradient");
-    let error = relative_error(&fused, &full_gradient(&train));
+    let error = fused.gap(&full_gradient(&train));
     assert!(error <= 1e-4, "relative error {error}");
 }
 
@@ -108,10 +90,7 @@ fn fused_per_sample_step_equals_burn_step() {
             "update {i}: loss {a} vs {b}"
         );
     }
-    let diff = fused
-        .weights()
-        .unwrap()
-        .max_relative_difference(&burn.weights().unwrap());
+    let diff = fused.weights().unwrap().gap(&burn.weights().unwrap());
     assert!(
         diff <= 1e-4,
         "weights differ by {diff} after 200 per-sample updates"

@@ -37,17 +37,13 @@ fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
     points.into_iter().step_by(step).collect()
 }
 
-fn label(h: &History) -> String {
-    format!("{} ({})", h.rule().lecture_part(), h.rule())
-}
-
 /// Mean training loss per epoch, one line per run.
 pub fn loss_per_epoch(runs: &[&History]) -> Figure {
     runs.iter().fold(
         Figure::new("Training loss per epoch", "epoch", "mean training loss"),
         |fig, h| {
             fig.line(
-                &label(h),
+                &h.label(),
                 h.epochs
                     .iter()
                     .map(|e| (e.epoch as f64, e.train_loss))
@@ -63,7 +59,7 @@ pub fn accuracy_per_epoch(runs: &[&History]) -> Figure {
         .legend(SeriesLabelPosition::LowerRight);
     for (i, h) in runs.iter().enumerate() {
         fig = fig.line(
-            &label(h),
+            &h.label(),
             h.epochs
                 .iter()
                 .map(|e| (e.epoch as f64, e.test_accuracy))
@@ -80,7 +76,7 @@ pub fn accuracy_per_epoch(runs: &[&History]) -> Figure {
 /// The loss of every update (thin) and its moving average over `window` updates (thick): the
 /// jitter of small batches the lecture talks about.
 pub fn update_losses(run: &History, window: usize) -> Figure {
-    let title = format!("Loss of every update, {}", label(run));
+    let title = format!("Loss of every update, {}", run.label());
     Figure::new(&title, "update", "loss")
         .trace(
             "loss of each update",
@@ -96,7 +92,7 @@ pub fn update_losses(run: &History, window: usize) -> Figure {
 /// more than one update per epoch) and each finished epoch's mean. What a training cell redraws
 /// while it runs.
 pub fn training_loss_so_far(run: &History) -> Figure {
-    let title = format!("Training loss so far, {}", label(run));
+    let title = format!("Training loss so far, {}", run.label());
     let mut fig = Figure::new(&title, "epoch", "loss");
     let per_epoch = run
         .epochs
@@ -118,6 +114,9 @@ pub fn training_loss_so_far(run: &History) -> Figure {
     )
 }
 
+// A run's own charts are methods of `History`, so a cell writes `run.history.loss_figure()`;
+// they live here rather than in history.rs so that the record of a run does not depend on the
+// drawing code, and each chart sits beside the function that draws several runs at once.
 impl History {
     /// [`loss_per_epoch`] of this run.
     pub fn loss_figure(&self) -> Figure {

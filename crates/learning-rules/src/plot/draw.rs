@@ -234,7 +234,7 @@ impl Figure {
 
 /// Decimals that tell apart the labels of an axis spanning `span` with at most `ticks` labels:
 /// plotters steps by 1, 2 or 5 times a power of ten, at least `span / ticks`.
-pub fn tick_decimals(span: f64, ticks: usize) -> usize {
+pub(crate) fn tick_decimals(span: f64, ticks: usize) -> usize {
     let step = span / ticks.max(1) as f64;
     if !step.is_finite() || step <= 0.0 {
         return 0;
@@ -244,7 +244,7 @@ pub fn tick_decimals(span: f64, ticks: usize) -> usize {
 
 /// A tick label without float noise: `decimals` places (see [`tick_decimals`]), and `1e6` for
 /// millions.
-pub fn format_number(v: f64, decimals: usize) -> String {
+pub(crate) fn format_number(v: f64, decimals: usize) -> String {
     if v.abs() >= 1e6 {
         format!("{v:.0e}")
     } else {

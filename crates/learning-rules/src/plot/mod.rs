@@ -17,7 +17,6 @@ use plotters::prelude::*;
 pub use self::charts::{
     accuracy_per_epoch, loss_per_epoch, moving_average, training_loss_so_far, update_losses,
 };
-pub use self::draw::{format_number, tick_decimals};
 use crate::error::{Error, Result};
 use crate::files::write_file;
 

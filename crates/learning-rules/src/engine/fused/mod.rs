@@ -34,15 +34,13 @@ use self::dense::{add_outer, argmax, axpy, linear, matmul_bt, relu_mask, softmax
 use self::gather::Term;
 use self::simd::Simd;
 use self::sparse::Sparse;
-use super::GradientEngine;
+use super::{EVAL_CHUNK, GradientEngine};
 use crate::data::{CLASSES, IMAGE_PIXELS, Split};
 use crate::error::Result;
 use crate::model::{LAYER_SIZES, LayerWeights, Weights};
 
 const H1: usize = LAYER_SIZES[1];
 const H2: usize = LAYER_SIZES[2];
-const EVAL_CHUNK: usize = 1000;
-
 pub(crate) struct FusedEngine {
     weights: Weights,
     /// The training images' non-zero pixels, found once rather than at every batch.
@@ -278,6 +276,10 @@ impl GradientEngine for FusedEngine {
 
     fn describe(&self) -> String {
         format!("fused CPU ({})", self.simd.name())
+    }
+
+    fn path(&self) -> String {
+        format!("fused path, {}", self.simd.name())
     }
 }
 

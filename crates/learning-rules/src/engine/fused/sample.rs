@@ -1,11 +1,12 @@
 //! One sample, one update: the per-sample rule (24c) without a tensor in sight.
 //!
-//! Through burn-flex a per-sample update is dozens of tiny tensor operations and costs about
-//! 850 µs, almost all overhead (measured: shared/notes, burn-evcxr-plotters.md, section 1). Here
-//! it is one pass over the weight rows the sample touches: the ≈ 19 % of pixels that are non-zero
-//! select rows of `W1`, the active ReLU units select rows of `W2` and `W3`, and each row gives its
-//! back-propagated gradient and takes its update in the same pass. About 40 µs per update
-//! (`learning-rules bench`: 2.4 s per 60,000 updates).
+//! Through burn-flex a per-sample update is dozens of tiny tensor operations, and their fixed
+//! costs, not the arithmetic, make up almost all of its time. Here it is one pass over the
+//! weight rows the sample touches: the ≈ 19 % of pixels that are non-zero select rows of `W1`,
+//! the active ReLU units select rows of `W2` and `W3`, and each row gives its back-propagated
+//! gradient and takes its update in the same pass. `learning-rules bench --rules per-sample`
+//! measures the cost of an update here, and with `--engine burn` through burn; the top-level
+//! README's Performance section gives both, with the machine they were measured on.
 
 use super::dense::{axpy, dot, softmax_grad};
 use super::sparse::SparseRow;

@@ -40,7 +40,8 @@ pub struct TrainArgs {
     /// mnist or fashion-mnist.
     #[arg(long, default_value = "mnist", value_parser = crate::parse::<DatasetKind>)]
     dataset: DatasetKind,
-    /// cpu or cuda [default: $BURN_DEVICE, else cpu].
+    /// cpu or cuda [default: $BURN_DEVICE; else cuda in a `cuda` build where a GPU is usable;
+    /// else cpu].
     #[arg(long, value_parser = crate::parse::<DeviceKind>)]
     device: Option<DeviceKind>,
     /// auto (fused on the CPU), burn or fused.

@@ -1,0 +1,64 @@
+"""The notebooks' CUDA kernel, "Rust (learning-rules, CUDA)", as scripts/setup-gpu.sh installs it.
+
+What its spec holds is checked always (scripts/test.sh runs setup-gpu.sh first). Running a notebook
+on it needs its build folder, whose first build of burn-cuda takes about half an hour on 2 cores:
+that test runs from scripts/check-cuda-kernel.sh, which builds the folder first, and is skipped
+elsewhere.
+"""
+import json
+import os
+import pathlib
+
+import pytest
+
+from conftest import REPO, runner
+
+GPU = REPO / ".gpu"
+SPECS = [GPU / "jupyter" / "kernels" / "rust", REPO / ".venv" / "share" / "jupyter" / "kernels" / "rust-cuda"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=["rust in .gpu/jupyter", "rust-cuda in .venv"])
+def test_the_cuda_kernel_spec_has_its_own_build_folder_llvm_and_feature(spec):
+    kernel = json.loads((spec / "kernel.json").read_text())
+    cpu = json.loads((REPO / ".venv/share/jupyter/kernels/rust/kernel.json").read_text())
+    assert kernel["display_name"] == "Rust (learning-rules, CUDA)"
+    assert kernel["argv"] == cpu["argv"], "the same patched evcxr as the CPU kernel"
+    assert kernel["env"] == {
+        "EVCXR_TMPDIR": f"{GPU}/kernel/build",
+        "EVCXR_CONFIG_DIR": f"{GPU}/kernel/config",
+        "XDG_DATA_HOME": f"{GPU}/xdg",
+        "CUDARC_CUDA_VERSION": "13000",
+    }
+    # The CPU kernel is unchanged: its own folder, no init file, no LLVM.
+    assert cpu["env"] == {"EVCXR_TMPDIR": f"{REPO}/.evcxr"}
+    assert (spec / "version.txt").read_text() == (REPO / ".venv/share/jupyter/kernels/rust/version.txt").read_text()
+
+
+def test_the_cuda_kernel_turns_the_feature_on_through_one_added_dependency():
+    init = (GPU / "kernel" / "config" / "init.evcxr").read_text()
+    assert init == f':dep learning-rules-cuda-feature = {{ path = "{GPU}/kernel/cuda-feature" }}\n'
+    manifest = (GPU / "kernel" / "cuda-feature" / "Cargo.toml").read_text()
+    assert (f'learning-rules = {{ path = "{REPO}/crates/learning-rules", features = ["cuda"] }}'
+            in manifest), manifest
+    # The patched cubecl-cuda, for this kernel's builds only (cargo reads .gpu/kernel/.cargo/).
+    config = (GPU / "kernel" / ".cargo" / "config.toml").read_text()
+    assert f'paths = ["{GPU}/patched/cubecl-cuda-0.11.3"]' in config, config
+    assert (GPU / "patched" / "cubecl-cuda-0.11.3" / ".patch.sha256").exists()
+    assert (GPU / "xdg" / "tracel" / "tracel-llvm-23.1.0-4" / "bin" / "llvm-config").exists()
+
+
+@pytest.mark.skipif(os.environ.get("LEARNING_RULES_CUDA_KERNEL") != "1",
+                    reason="needs the CUDA kernel's build folder: scripts/check-cuda-kernel.sh")
+def test_24b_on_the_cuda_kernel_without_a_gpu_falls_back_to_the_cpu(monkeypatch):
+    monkeypatch.setenv("JUPYTER_PATH", str(GPU / "jupyter"))  # `rust` is the CUDA kernel there
+    path = REPO / "notebooks" / "24b_update_per_minibatch.ipynb"
+    nb, _ = runner.execute(path, quick=True, out_dir=REPO / "output" / "cuda-kernel")
+    assert runner.errors(nb) == []
+    network = next(runner.text_of(c) for c in nb.cells
+                   if c.cell_type == "code" and c.source.startswith("let mut learner"))
+    assert "no usable NVIDIA GPU (" in network and "; training on the CPU: fused path, " in network, network
+    accuracies = runner.accuracies(nb)
+    assert len(accuracies) == runner.QUICK["24b"]["epochs"] and accuracies[-1] > 80, accuracies
+    pngs = [o for c in nb.cells if "plot" in c.metadata.get("tags", [])
+            for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 3, len(pngs)

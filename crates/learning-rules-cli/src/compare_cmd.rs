@@ -72,6 +72,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     println!("\n{}", comparison.table());
     let mut files = comparison.save(&args.out)?;
     if let Some(long) = per_epoch_for_seconds(&data, &shared, args.long_per_epoch_seconds)? {
+        println!("{}", comparison.long_run_summary(&long));
         let figure = comparison.accuracy_vs_updates(&[&long]);
         files.push(figure.save_for_slides(args.out.join("per-epoch-long-vs-updates.png"))?);
         files.push(figure.save(args.out.join("per-epoch-long-vs-updates.svg"))?);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 24b in quick mode on the notebooks' CUDA kernel, on this machine: with a usable GPU it trains
 # there; without one the network cell names why and training falls back to the CPU. Builds the
-# kernel's folder first (scripts/setup-gpu.sh --kernel: about half an hour on 2 cores, once),
+# kernel's folder first (scripts/setup-gpu.sh --kernel: about an hour on 2 cores, once),
 # which is why scripts/test.sh, and so CI, checks only the kernel's spec.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -9,7 +9,7 @@
 #                          same evcxr and the same notebook files; see below for how it gets the
 #                          `cuda` feature. `scripts/lab.sh --cuda` opens the notebooks on it.
 #   .gpu/kernel/build/     that kernel's build folder, compiled by `scripts/setup-gpu.sh --kernel`
-#                          (burn-cuda and LLVM: about half an hour on 2 cores, once; the kernel
+#                          (burn-cuda and LLVM: 57 min and 1.7 GB on 2 cores, once; the kernel
 #                          compiles it at start-up, so it must exist before a notebook opens)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,7 +95,7 @@ for SPEC in "$GPU/jupyter/kernels/rust" "$REPO/.venv/share/jupyter/kernels/rust-
 JSON
 done
 if [ "${1:-}" = --kernel ] && [ ! -f "$KERNEL/build/.built" ]; then
-    echo "== building the CUDA kernel's folder .gpu/kernel/build (about half an hour on 2 cores, once)"
+    echo "== building the CUDA kernel's folder .gpu/kernel/build (about an hour on 2 cores, once)"
     JUPYTER_PATH="$GPU/jupyter" "$REPO/.venv/bin/python" "$REPO/scripts/notebooks.py" --start-kernel
     touch "$KERNEL/build/.built"
 fi

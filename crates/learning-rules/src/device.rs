@@ -39,13 +39,9 @@ impl DeviceKind {
             }
             None if cfg!(feature = "cuda") => match cuda_device() {
                 Ok(_) => Ok((DeviceKind::Cuda, None)),
-                Err(Error::Device { reason, .. }) => Ok((
-                    DeviceKind::Cpu,
-                    Some(format!(
-                        "no usable NVIDIA GPU ({})",
-                        first_sentence(&reason)
-                    )),
-                )),
+                Err(Error::Device { reason, .. }) => {
+                    Ok((DeviceKind::Cpu, Some(first_sentence(&reason).to_string())))
+                }
                 Err(e) => Err(e),
             },
             None => Ok((DeviceKind::Cpu, None)),
@@ -69,7 +65,8 @@ impl DeviceKind {
     }
 }
 
-/// The reason up to its first full stop: "no usable NVIDIA GPU (…)" needs no advice after it.
+/// The reason up to its first full stop: the note "no usable NVIDIA GPU (…)" needs no advice
+/// after it.
 fn first_sentence(reason: &str) -> &str {
     reason.split(". ").next().unwrap_or(reason)
 }
@@ -92,6 +89,18 @@ fn gpu_name() -> String {
 
 #[cfg(feature = "cuda")]
 fn cuda_device() -> Result<Device> {
+    let unusable = |why: &str| Error::Device {
+        name: "cuda".into(),
+        reason: format!(
+            "no usable NVIDIA GPU ({why}). Use the CPU: drop `--device cuda` / unset BURN_DEVICE."
+        ),
+    };
+    // Without a driver cubecl's device thread panics and ours sees only a closed channel.
+    if !std::path::Path::new("/proc/driver/nvidia").exists() {
+        return Err(unusable(
+            "no NVIDIA driver is loaded: /proc/driver/nvidia is missing",
+        ));
+    }
     // cubecl panics when no driver or NVRTC can be loaded: turn that into an error now,
     // rather than at the first tensor operation inside a training loop.
     // The panic is the expected answer here: keep its message out of stderr, report it below.
@@ -104,16 +113,14 @@ fn cuda_device() -> Result<Device> {
         device.autodiff()
     });
     std::panic::set_hook(hook);
-    probe.map_err(|panic| Error::Device {
-        name: "cuda".into(),
-        reason: format!(
-            "no usable NVIDIA GPU ({}). Use the CPU: drop `--device cuda` / unset BURN_DEVICE.",
+    probe.map_err(|panic| {
+        unusable(
             panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("the CUDA runtime failed to start")
-        ),
+                .unwrap_or("the CUDA runtime failed to start"),
+        )
     })
 }
 

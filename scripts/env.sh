@@ -7,5 +7,8 @@
 # it is. evcxr_jupyter reads JUPYTER_PATH as one folder, so it holds exactly this one.
 JUPYTER_PATH="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)/.venv/share/jupyter"
 export JUPYTER_PATH
-PATH="${JUPYTER_PATH%/share/jupyter}/bin:$HOME/.cargo/bin:$PATH"
+# rustup's folder is added only where no cargo is found: a toolchain already first on PATH (the
+# class's, scripts/class.sh) stays the one the kernel compiles with.
+command -v cargo >/dev/null 2>&1 || PATH="$HOME/.cargo/bin:$PATH"
+PATH="${JUPYTER_PATH%/share/jupyter}/bin:$PATH"
 export PATH

@@ -5,7 +5,7 @@
     python scripts/notebooks.py --timings 24b   # also a table of every cell's seconds
 
 Executed copies, outputs embedded, go to output/notebooks/; the notebooks write their figures to
-output/figures/. Run it through scripts/run.sh, which sets up the kernel first.
+output/figures/ and output/compare/ (the kernel works in output/). Run it through scripts/run.sh, which sets up the kernel first.
 
 Quick mode inserts a cell right after the one tagged `parameters` that overrides a few of its
 values (fewer epochs, a training subset), so a notebook runs in a minute: that is what the tests
@@ -72,6 +72,12 @@ def notebook_paths(selection=()):
     return paths
 
 
+def first_code_cell(path):
+    """The source of the notebook's first code cell: its `:dep` line."""
+    nb = nbformat.read(path, as_version=4)
+    return next(cell.source for cell in nb.cells if cell.cell_type == "code")
+
+
 def with_quick_parameters(nb, code):
     """Inserts `code` after the cell tagged `parameters` (papermill's convention)."""
     for i, cell in enumerate(nb.cells):
@@ -134,6 +140,7 @@ def execute(path, quick=False, out_dir=None, cell_timeout=None):
     if quick:
         with_quick_parameters(nb, quick_code(path.name[:3]))
     limit = cell_timeout or CELL_TIMEOUT[quick]
+    OUTPUT.mkdir(exist_ok=True)
     started = time.monotonic()
     nb.metadata["runner"] = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat()}
     running = {}
@@ -145,7 +152,9 @@ def execute(path, quick=False, out_dir=None, cell_timeout=None):
         startup_timeout=DEP_CELL_TIMEOUT if os.environ.get("JUPYTER_PATH", "").endswith(".gpu/jupyter")
         else 120,
         allow_errors=quick,  # tests report every error; a full run stops at the first
-        resources={"metadata": {"path": str(path.parent)}},
+        # The kernel works in output/: the notebooks save their figures to figures/ and
+        # compare/ in their working folder, which JupyterLab makes the notebook's own.
+        resources={"metadata": {"path": str(OUTPUT)}},
         on_cell_start=lambda cell, cell_index: running.update(index=cell_index),
     )
     memory = KernelMemory(client)

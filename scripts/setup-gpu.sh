@@ -8,15 +8,18 @@
 #                          the notebooks' kernel for the GPU, "Rust (learning-rules, CUDA)": the
 #                          same evcxr and the same notebook files; see below for how it gets the
 #                          `cuda` feature. `scripts/lab.sh --cuda` opens the notebooks on it.
-#   .gpu/kernel/build/     that kernel's build folder, compiled by `scripts/setup-gpu.sh --kernel`
-#                          (burn-cuda and LLVM: 57 min and 1.7 GB on 2 cores, once; the kernel
-#                          compiles it at start-up, so it must exist before a notebook opens)
+#   .gpu/kernel/           its init file, cargo settings and the crate that turns `cuda` on
+#   ~/.cache/learning-rules/kernel-<key>/
+#                          its settings and shared build (scripts/kernel_files.py), compiled by
+#                          `scripts/setup-gpu.sh --kernel` (burn-cuda and LLVM: 57 min and 1.7 GB
+#                          on 2 cores, once)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GPU="$REPO/.gpu"
 LLVM_PACKAGE="mlc-llvm-static[all]==23.1.1.post0"
 BUNDLE="$GPU/xdg/tracel/tracel-llvm-23.1.0-4"
 
+"$REPO/scripts/setup.sh" >/dev/null  # the CPU kernel, whose evcxr this one shares, and .venv
 if [ ! -x "$GPU/venv/bin/python" ]; then
     python3 -m venv "$GPU/venv"
 fi
@@ -37,7 +40,9 @@ PATCHED="$GPU/patched/cubecl-cuda-0.11.3"
 PATCH_SUM="$(sha256sum "$PATCH" | cut -d' ' -f1)"
 if [ "$(cat "$PATCHED/.patch.sha256" 2>/dev/null)" != "$PATCH_SUM" ]; then
     (cd "$REPO" && cargo fetch --quiet --locked)
-    REGISTRY_SRC="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cubecl-cuda-0.11.3 | head -n1)"
+    # Where cargo keeps cubecl-cuda's source, as cargo itself says (the cuda feature's graph).
+    REGISTRY_SRC="$(cd "$REPO" && cargo metadata --quiet --locked --format-version 1 --features learning-rules/cuda \
+        | "$REPO/.venv/bin/python" "$REPO/scripts/kernel_files.py" package-dirs cubecl-cuda | cut -d' ' -f2-)"
     (
         WORK="$(mktemp -d)"  # outside the repository: git apply inside it would resolve paths from its root
         trap 'rm -rf "$WORK"' EXIT
@@ -49,18 +54,15 @@ if [ "$(cat "$PATCHED/.patch.sha256" 2>/dev/null)" != "$PATCH_SUM" ]; then
     )
 fi
 
-# The CUDA kernel. The notebooks' `:dep learning-rules = { path = "../crates/learning-rules" }`
-# stays as it is; the `cuda` feature comes from cargo's feature unification: at start-up this
-# kernel runs `init.evcxr` from its own config folder (EVCXR_CONFIG_DIR), which adds a second
-# dependency, .gpu/kernel/cuda-feature, a crate that only depends on learning-rules with
-# `features = ["cuda"]`; cargo builds the one learning-rules with the union of the features.
-# Its builds run in .gpu/kernel/build/, its own folder (a CUDA build of burn beside the CPU
-# one in .evcxr/), where cargo reads .gpu/kernel/.cargo/config.toml (the patched cubecl-cuda,
-# through `paths`) and the repository's .cargo/config.toml (the release settings). The LLVM
-# folder and the CUDA version reach that cargo through the kernel's environment.
-"$REPO/scripts/setup.sh" >/dev/null
+# The CUDA kernel: the same patched evcxr and notebook files, its own settings and shared build
+# (scripts/kernel_files.py). The `cuda` feature comes from cargo's feature unification: at
+# start-up the kernel runs `init.evcxr` from its settings folder, which adds one dependency,
+# .gpu/kernel/cuda-feature, a crate that only depends on learning-rules with `features =
+# ["cuda"]`; cargo builds the one learning-rules with the union of the features. Its builds use
+# the patched cubecl-cuda (cargo's `paths`, in the kernel's cargo settings); the LLVM folder and
+# the CUDA version reach cargo through the kernel's environment.
 KERNEL="$GPU/kernel"
-mkdir -p "$KERNEL/build" "$KERNEL/config" "$KERNEL/.cargo" "$KERNEL/cuda-feature/src"
+mkdir -p "$KERNEL/cuda-feature/src"
 cat > "$KERNEL/cuda-feature/Cargo.toml" <<TOML
 # Made by scripts/setup-gpu.sh: turns on learning-rules' \`cuda\` feature for the CUDA kernel.
 [package]
@@ -73,30 +75,20 @@ publish = false
 learning-rules = { path = "$REPO/crates/learning-rules", features = ["cuda"] }
 TOML
 : > "$KERNEL/cuda-feature/src/lib.rs"
-printf ':dep learning-rules-cuda-feature = { path = "%s" }\n' "$KERNEL/cuda-feature" > "$KERNEL/config/init.evcxr"
-printf '# Made by scripts/setup-gpu.sh, for the CUDA kernel'"'"'s builds only.\npaths = ["%s"]\n' "$PATCHED" > "$KERNEL/.cargo/config.toml"
+printf ':dep learning-rules-cuda-feature = { path = "%s" }\n' "$KERNEL/cuda-feature" > "$KERNEL/init.evcxr"
+printf '[cargo]\n# The patched cubecl-cuda (f32 matmuls stay f32).\npaths = ["%s"]\n' "$PATCHED" > "$KERNEL/cargo.toml"
 CPU_SPEC="$REPO/.venv/share/jupyter/kernels/rust"
 EVCXR_BIN="$("$REPO/.venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["argv"][0])' "$CPU_SPEC/kernel.json")"
+# The CUDA kernel's shared build compiles burn-cuda: 57 min and 1.7 GB on 2 cores, once, with --kernel.
+BUILD=(--no-build)
+[ "${1:-}" = --kernel ] && BUILD=()
 for SPEC in "$GPU/jupyter/kernels/rust" "$REPO/.venv/share/jupyter/kernels/rust-cuda"; do
     rm -rf "$SPEC" && mkdir -p "$(dirname "$SPEC")" && cp -r "$CPU_SPEC" "$SPEC"
-    cat > "$SPEC/kernel.json" <<JSON
-{
-  "argv": ["$EVCXR_BIN", "--control_file", "{connection_file}"],
-  "display_name": "Rust (learning-rules, CUDA)",
-  "language": "rust",
-  "interrupt_mode": "message",
-  "env": {
-    "EVCXR_TMPDIR": "$KERNEL/build",
-    "EVCXR_CONFIG_DIR": "$KERNEL/config",
-    "XDG_DATA_HOME": "$GPU/xdg",
-    "CUDARC_CUDA_VERSION": "13000"
-  }
-}
-JSON
+    "$REPO/.venv/bin/python" "$REPO/scripts/kernel_files.py" install "${BUILD[@]}" \
+        --evcxr "$EVCXR_BIN" --kernel-root "${LEARNING_RULES_KERNEL_ROOT:-$HOME/.cache/learning-rules}" \
+        --spec "$SPEC" --display-name "Rust (learning-rules, CUDA)" \
+        --extra-cargo "$KERNEL/cargo.toml" --init "$KERNEL/init.evcxr" \
+        --env "XDG_DATA_HOME=$GPU/xdg" --env "CUDARC_CUDA_VERSION=13000"
+    BUILD=(--no-build)  # the second spec names the same shared build
 done
-if [ "${1:-}" = --kernel ] && [ ! -f "$KERNEL/build/.built" ]; then
-    echo "== building the CUDA kernel's folder .gpu/kernel/build (about an hour on 2 cores, once)"
-    JUPYTER_PATH="$GPU/jupyter" "$REPO/.venv/bin/python" "$REPO/scripts/notebooks.py" --start-kernel
-    touch "$KERNEL/build/.built"
-fi
 echo "== ready: gpu_cargo (source scripts/gpu-env.sh); CUDA kernel in .gpu/jupyter (scripts/lab.sh --cuda)"

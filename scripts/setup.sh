@@ -4,51 +4,70 @@
 #   .venv/            JupyterLab, nbclient, pytest and Playwright (scripts/requirements.txt)
 #   evcxr_jupyter     the Rust Jupyter kernel 0.22.0, built from the crate registry's source with
 #                     the patches in scripts/patches/evcxr/ (their README says what each does),
-#                     into $EVCXR_HOME: ~/.cache/learning-rules/evcxr-0.22.0-<checksum of the
-#                     patches>, shared by every clone on the machine that carries the same
-#                     patches; about 5 minutes the first time. An evcxr_jupyter of your own is
-#                     left alone.
+#                     into $KERNEL_ROOT/evcxr-0.22.0-<checksum of the patches>/: about 5 minutes
+#                     the first time. An evcxr_jupyter of your own is left alone.
+#   $KERNEL_ROOT/kernel-<key>/
+#                     config/evcxr.toml  the kernel's settings (EVCXR_CONFIG_DIR): offline, cells
+#                                        at opt-level 0, the dependencies as release builds, and
+#                                        `learning-rules` found in this checkout's crates/
+#                     build/             the shared build: burn, the support crate and every crate
+#                                        under them, compiled once (about 5 minutes on 2 cores)
+#                                        and only read by the kernels (EVCXR_SHARED_BUILD)
+#                     <key> is a checksum of the settings, Cargo.lock, rustc's version and the
+#                     patches: one build per machine for each of them.
 #   .venv/share/jupyter/kernels/rust/
 #                     a kernel spec named `rust` inside the project's environment: your own
 #                     kernels (~/.local/share/jupyter) are left as they are
-#   .evcxr/           evcxr's persistent build folder, so burn compiles once, not at every
-#                     kernel start
+# $KERNEL_ROOT is ~/.cache/learning-rules unless LEARNING_RULES_KERNEL_ROOT says otherwise (the
+# class set-up puts it where every student can read it); LEARNING_RULES_PYTHON is the Python that
+# makes .venv (python3). Each kernel builds its cells in a folder of its own under
+# ~/.cache/learning-rules/kernels/, removed when the kernel ends.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/env.sh"
 EVCXR_VERSION=0.22.0
 PATCHES=("$REPO"/scripts/patches/evcxr/*.patch)
+KERNEL_ROOT="${LEARNING_RULES_KERNEL_ROOT:-$HOME/.cache/learning-rules}"
+PYTHON="$REPO/.venv/bin/python"
 
 step() { printf '== %s\n' "$*"; }
 
-if [ ! -x "$REPO/.venv/bin/python" ]; then
+if [ ! -x "$PYTHON" ]; then
     step "creating the Python environment .venv"
-    python3 -m venv "$REPO/.venv"
+    "${LEARNING_RULES_PYTHON:-python3}" -m venv "$REPO/.venv"
 fi
-if ! "$REPO/.venv/bin/python" -c 'import jupyterlab, nbclient, nbformat, pytest, playwright' 2>/dev/null; then
-    step "installing JupyterLab, nbclient, pytest and Playwright into .venv"
+if ! "$PYTHON" -c 'import jupyterlab, nbclient, nbformat, pytest, playwright, aiohttp' 2>/dev/null; then
+    step "installing JupyterLab, nbclient, pytest, Playwright and aiohttp into .venv"
     "$REPO/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$REPO/scripts/requirements.txt"
 fi
 
 # The kernel's folder is named after the patches it was built with: a clone with other patches
 # builds its own rather than replacing this one's.
-SERIES_SUM="$(cat "${PATCHES[@]}" | sha256sum | cut -c1-12)"
-EVCXR_HOME="${EVCXR_HOME:-$HOME/.cache/learning-rules/evcxr-$EVCXR_VERSION-$SERIES_SUM}"
+SERIES_SUM="$("$PYTHON" "$REPO/scripts/kernel_files.py" series)"
+EVCXR_HOME="$KERNEL_ROOT/evcxr-$EVCXR_VERSION-$SERIES_SUM"
 EVCXR_BIN="$EVCXR_HOME/bin/evcxr_jupyter"
+# Built with the same patches in the default folder already (a class set-up after the lecturer's
+# own): copied, not built again.
+BUILT="$HOME/.cache/learning-rules/evcxr-$EVCXR_VERSION-$SERIES_SUM"
+if [ ! -x "$EVCXR_BIN" ] && [ "$BUILT" != "$EVCXR_HOME" ] && [ "$(cat "$BUILT/patches.sha256" 2>/dev/null)" = "$SERIES_SUM" ]; then
+    step "copying evcxr_jupyter from $BUILT"
+    mkdir -p "$KERNEL_ROOT" && cp -a "$BUILT" "$EVCXR_HOME"
+fi
 if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patches.sha256" 2>/dev/null)" != "$SERIES_SUM" ]; then
     step "installing evcxr_jupyter $EVCXR_VERSION with ${#PATCHES[@]} patches into $EVCXR_HOME (a few minutes, once)"
     (
         SRC="$(mktemp -d)"
         trap 'rm -rf "$SRC"' EXIT
-        # The published sources of evcxr and evcxr_jupyter, fetched through cargo.
+        # The published sources of evcxr and evcxr_jupyter, fetched through cargo, found where
+        # cargo says they are.
         mkdir -p "$SRC/fetch/src"
         printf '[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nevcxr_jupyter = "=%s"\n' \
             "$EVCXR_VERSION" > "$SRC/fetch/Cargo.toml"
         touch "$SRC/fetch/src/lib.rs"
         cargo fetch --quiet --manifest-path "$SRC/fetch/Cargo.toml"
-        REGISTRY="$(dirname "$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/evcxr_jupyter-"$EVCXR_VERSION" | head -n1)")"
-        cp -r "$REGISTRY/evcxr-$EVCXR_VERSION" "$SRC/evcxr"
-        cp -r "$REGISTRY/evcxr_jupyter-$EVCXR_VERSION" "$SRC/evcxr_jupyter"
+        cargo metadata --quiet --format-version 1 --manifest-path "$SRC/fetch/Cargo.toml" \
+            | "$PYTHON" "$REPO/scripts/kernel_files.py" package-dirs evcxr evcxr_jupyter \
+            | while read -r name dir; do cp -r "$dir" "$SRC/$name"; done
         # The patches are written against evcxr's repository, where the two crates are folders.
         for patch in "${PATCHES[@]}"; do
             (cd "$SRC" && git apply -p1 "$patch")
@@ -62,28 +81,17 @@ if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patches.sha256" 2>/dev/null)" 
     echo "$SERIES_SUM" > "$EVCXR_HOME/patches.sha256"
 fi
 
-# The kernel builds offline (notebooks/evcxr.toml): every crate the support crate locks, fetched.
+# The kernel builds offline: every crate the support crate locks, fetched.
 cargo fetch --quiet --locked --manifest-path "$REPO/Cargo.toml"
 
-# evcxr_jupyter installs its kernel into $JUPYTER_PATH/kernels/rust (logos, version.txt …);
-# then kernel.json is rewritten to add the build folder. At start-up the kernel checks that
-# folder's version.txt and reinstalls if it differs, so it must be its own installer's.
-KERNEL_DIR="$JUPYTER_PATH/kernels/rust"
-mkdir -p "$REPO/.evcxr"
+# The kernel's settings, its shared build, and its spec. evcxr_jupyter installs its kernel into
+# $JUPYTER_PATH/kernels/rust (logos, version.txt …); then kernel.json is rewritten. At start-up the
+# kernel checks that folder's version.txt and reinstalls if it differs, so it must be its own
+# installer's.
 "$EVCXR_BIN" --install >/dev/null
-# Interrupts go to the kernel as messages; the patched kernel turns them into SIGINT. How the
-# kernel builds the support crate (as the CLI's release build does) is in .cargo/config.toml.
-cat > "$KERNEL_DIR/kernel.json" <<JSON
-{
-  "argv": ["$EVCXR_BIN", "--control_file", "{connection_file}"],
-  "display_name": "Rust (learning-rules)",
-  "language": "rust",
-  "interrupt_mode": "message",
-  "env": {
-    "EVCXR_TMPDIR": "$REPO/.evcxr"
-  }
-}
-JSON
+"$PYTHON" "$REPO/scripts/kernel_files.py" install \
+    --evcxr "$EVCXR_BIN" --kernel-root "$KERNEL_ROOT" \
+    --spec "$JUPYTER_PATH/kernels/rust" --display-name "Rust (learning-rules)"
 
 # JupyterLab as a lecture room wants it: no "get notified about official Jupyter news?" prompt.
 SETTINGS="$REPO/.venv/share/jupyter/lab/settings"
@@ -96,4 +104,4 @@ cat > "$SETTINGS/overrides.json" <<'JSON'
   }
 }
 JSON
-step "ready: kernel \`rust\` -> $EVCXR_BIN, build folder .evcxr/"
+step "ready: kernel \`rust\` -> $EVCXR_BIN, shared build in $KERNEL_ROOT"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project: formatting, lints and docs; the Rust crates (loader, network, the
-# three rules, the notebooks' loops against train(), the lecture's full runs, the CLI); then the
-# four notebooks executed headlessly in quick mode, Stop during training through the kernel,
-# and 24b run in JupyterLab in a real browser; scripts/gpu-check.sh without a GPU. Sets up what it
-# needs.
+# three rules, the notebooks' loops against train(), the lecture's full runs, charts read back
+# from their SVG, the CLI); then the four notebooks executed headlessly in quick mode, kernels
+# side by side over the shared build, Stop during training through the kernel, 24b run in
+# JupyterLab in a real browser, the class hub with three students and its load test at N = 2
+# (as root: they make system users); scripts/gpu-check.sh without a GPU. Sets up what it needs.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -35,5 +36,5 @@ echo "== Rust tests (release build: the lecture's full runs are among them)"
 cargo test --release --workspace --locked
 
 source scripts/env.sh
-echo "== notebooks: quick mode headlessly, Stop through the kernel, 24b in chromium; gpu-check.sh"
+echo "== notebooks: quick mode, kernels side by side, Stop, 24b in chromium, the class hub; gpu-check.sh"
 python -m pytest tests -v

@@ -73,9 +73,10 @@ class Kernel:
         """Peak resident memory of the kernel process so far."""
         return runner.peak_rss_mb(self.km.provisioner.process.pid)
 
-    def close(self):
+    def close(self, now=False):
+        """Ends the kernel as JupyterLab does (a shutdown request), or kills it with `now`."""
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        self.km.shutdown_kernel(now=now)
 
 
 @pytest.fixture(scope="module")

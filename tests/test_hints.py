@@ -107,13 +107,14 @@ def test_24a_edited_as_the_hint_says_gives_24bs_history(kernel):
     assert "SAME true 120" in text, text
 
 
-def test_24a_epochs_cost_about_what_24bs_do_for_one_update(kernel):
+def test_24a_epochs_go_through_what_24bs_do_for_one_update(kernel):
+    # The seconds of the comparison are the student's to read (and `learning-rules bench`'s to
+    # measure); what the rules guarantee is the same samples for 1 update against 600.
     one = config(epochs=1)
-    updates_a, _, [(samples_a, seconds_a, _)] = result(run(kernel, "24a", settings=one, probe=RESULT))
-    updates_b, _, [(samples_b, seconds_b, _)] = result(run(kernel, "24b", settings=one, probe=RESULT))
+    updates_a, _, [(samples_a, _, _)] = result(run(kernel, "24a", settings=one, probe=RESULT))
+    updates_b, _, [(samples_b, _, _)] = result(run(kernel, "24b", settings=one, probe=RESULT))
     assert (updates_a, updates_b) == (1, 600)
     assert samples_a == samples_b == 60_000
-    assert 1 / 3 < seconds_a / seconds_b < 3, (seconds_a, seconds_b)
 
 
 SPREAD = ("{ let l = &run.history.update_losses; let half = &l[l.len() / 2..]; "
@@ -157,10 +158,10 @@ def test_24c_another_seed_lands_elsewhere(kernel):
     assert [a for *_, a in seed0] != [a for *_, a in seed1], (seed0, seed1)
 
 
-def test_24c_per_sample_epochs_cost_far_less_than_the_lectures_32_times(kernel):
+def test_24c_per_sample_epochs_make_a_hundred_times_24bs_updates(kernel):
+    # What an update costs, and so the seconds per epoch, is measured by `learning-rules bench`
+    # (README, Performance), where the lecture's GPU took 64 s against 2 s.
     one = config(epochs=1)
-    updates_c, _, [(_, seconds_c, _)] = result(run(kernel, "24c", settings=one, probe=RESULT))
-    updates_b, _, [(_, seconds_b, _)] = result(run(kernel, "24b", settings=one, probe=RESULT))
-    assert updates_c == 100 * updates_b
-    # The lecture's GPU: 64 s against 2 s. This CPU path: a few times at most.
-    assert seconds_c / seconds_b < 10, (seconds_c, seconds_b)
+    updates_c, _, [(samples_c, _, _)] = result(run(kernel, "24c", settings=one, probe=RESULT))
+    updates_b, _, [(samples_b, _, _)] = result(run(kernel, "24b", settings=one, probe=RESULT))
+    assert updates_c == 100 * updates_b == samples_c == samples_b

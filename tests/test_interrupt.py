@@ -6,6 +6,7 @@ Run through scripts/test.sh, which sets up the kernel first.
 """
 import json
 import pathlib
+import re
 import time
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -43,6 +44,10 @@ def test_stop_ends_the_notebook_loop_and_keeps_every_variable(kernel):
     text, seconds = interrupt_after_first_epoch(kernel, loop)
     assert "Interrupted at epoch " in text, text
     assert seconds < 5, f"the cell took {seconds:.1f} s to end after Stop"
+    # The epoch Stop cut short is called what it is, and recorded as partial.
+    assert re.search(r"^Epoch \d+ stopped after [\d,]+ of 6,000 samples \(\dm [\d.]+s\)$", text, re.M), text
+    partial = kernel.run('println!("{}", run.history.epochs.last().unwrap().partial);')
+    assert partial.strip() == "true", partial
     # The partial run, the data and the learner are all still there.
     after = kernel.run('println!("{} epochs, {:?}, {} test images, {} samples", '
                        'run.history.epochs.len(), run.history.stopped.as_ref().map(|s| &s.reason), '

@@ -73,7 +73,7 @@ def test_figures_are_exported_for_slides(path, executed):
     nb = executed(path)
     wrote = [line.split("wrote ", 1)[1] for c in nb.cells for line in runner.text_of(c).splitlines()
              if line.startswith("wrote ")]
-    pngs = [pathlib.Path(REPO / "notebooks" / w).resolve() for w in wrote if w.endswith(".png")]
+    pngs = [pathlib.Path(REPO / "output" / w).resolve() for w in wrote if w.endswith(".png")]  # cwd: output/
     assert pngs, "the export cell wrote no PNG"
     for png in pngs:
         assert png.is_relative_to(REPO / "output"), png

@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Also write the results as a JSON array to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Time every rule with 1, 2, 4, … threads up to the machine's cores, and print the curve:
+    /// the best count per rule, and how far the default (what a plain run uses) is from it.
+    #[arg(long)]
+    threads_sweep: bool,
 }
 
 /// One row of the table; the JSON keys are the field names.
@@ -54,6 +58,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "{:<12} {:>16} {:>14} {:>14}  engine",
         "rule", "s per 60k", "updates/s", "peak RSS MB"
     );
+    if args.threads_sweep {
+        return threads_sweep(&data, &rules, &args);
+    }
     let mut rows = Vec::new();
     for rule in rules {
         let (row, engine) = time_rule(&data, rule, &args)?;
@@ -64,15 +71,76 @@ pub fn run(args: BenchArgs) -> Result<()> {
         rows.push(row);
     }
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&rows).map_err(|e| Error::Json {
+        let json = serde_json::to_string_pretty(&rows).map_err(|source| Error::Json {
             what: "the benchmark rows".into(),
-            reason: e.to_string(),
+            source,
         })?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
-        }
-        std::fs::write(path, json).map_err(|e| write_error(path, e))?;
-        println!("wrote {}", path.display());
+        println!(
+            "wrote {}",
+            learning_rules::files::write_file(path, json)?.display()
+        );
+    }
+    Ok(())
+}
+
+/// Thread counts to sweep: powers of two below the machine's cores, and the cores.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut counts: Vec<usize> = (0..usize::BITS)
+        .map(|k| 1usize << k)
+        .take_while(|&t| t < cores)
+        .collect();
+    counts.push(cores);
+    counts
+}
+
+/// Each rule timed in a pool of each thread count (the fused path splits its work over the
+/// pool it runs in), as a table: seconds per 60,000 samples, the best count per rule marked,
+/// and the default's distance from the best.
+fn threads_sweep(data: &Dataset, rules: &[LearningRule], args: &BenchArgs) -> Result<()> {
+    let default = rayon::current_num_threads();
+    let counts = thread_counts();
+    let mut table: Vec<Vec<f64>> = Vec::new();
+    for &threads in &counts {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::InvalidConfig(format!("a pool of {threads} threads: {e}")))?;
+        let row = pool.install(|| {
+            rules
+                .iter()
+                .map(|&rule| time_rule(data, rule, args).map(|(row, _)| row.seconds_per_60k))
+                .collect::<Result<Vec<f64>>>()
+        })?;
+        table.push(row);
+    }
+    println!("seconds per 60,000 samples by thread count (the default here: {default})");
+    let header: Vec<String> = rules.iter().map(|r| format!("{:>12}", r.name())).collect();
+    println!("| threads | {} |", header.join(" | "));
+    println!("|---:|{}", "---:|".repeat(rules.len()));
+    let best: Vec<f64> = (0..rules.len())
+        .map(|j| table.iter().map(|row| row[j]).fold(f64::INFINITY, f64::min))
+        .collect();
+    for (threads, row) in counts.iter().zip(&table) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&best)
+            .map(|(s, b)| format!("{:>11.3}{}", s, if s == b { "*" } else { " " }))
+            .collect();
+        let mark = if *threads == default {
+            " (default)"
+        } else {
+            ""
+        };
+        println!("| {threads}{mark} | {} |", cells.join(" | "));
+    }
+    if let Some(row) = counts.iter().position(|&t| t == default).map(|i| &table[i]) {
+        let gaps: Vec<String> = rules
+            .iter()
+            .zip(row.iter().zip(&best))
+            .map(|(r, (s, b))| format!("{} {:+.0} %", r.name(), 100.0 * (s / b - 1.0)))
+            .collect();
+        println!("default against the best: {}", gaps.join(", "));
     }
     Ok(())
 }
@@ -92,7 +160,7 @@ fn time_rule(data: &Dataset, rule: LearningRule, args: &BenchArgs) -> Result<(Ro
     for _ in 0..=args.runs {
         let h = train(data, &config)?.history;
         seconds.push(h.training_seconds() * 60_000.0 / h.train_samples as f64);
-        engine = h.engine;
+        engine = h.engine.to_string();
     }
     seconds.remove(0); // the warm-up
     seconds.sort_by(f64::total_cmp);
@@ -109,11 +177,4 @@ fn time_rule(data: &Dataset, rule: LearningRule, args: &BenchArgs) -> Result<(Ro
         peak_rss_mb: memory::peak_rss_mb().unwrap_or(f64::NAN),
     };
     Ok((row, engine))
-}
-
-fn write_error(path: &std::path::Path, e: std::io::Error) -> Error {
-    Error::Write {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    }
 }

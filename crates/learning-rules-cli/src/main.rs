@@ -8,6 +8,8 @@ mod memory;
 mod train_cmd;
 mod weights_cmd;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -53,18 +55,30 @@ fn number(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("`{s}` is not a number: use a positive number such as 0.1"))
 }
 
-fn main() -> std::process::ExitCode {
+/// How a command ended, which sets the exit status: what it had was saved in every case.
+pub enum Outcome {
+    /// It did what it was asked.
+    Done,
+    /// Ctrl-C stopped it (130, as a shell reports SIGINT).
+    Interrupted,
+    /// Training diverged (1).
+    Diverged,
+}
+
+fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train_cmd::run(args),
-        Command::Bench(args) => bench_cmd::run(args),
-        Command::Compare(args) => compare_cmd::run(args),
-        Command::WeightsGap(args) => weights_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args).map(|()| Outcome::Done),
+        Command::Compare(args) => compare_cmd::run(args).map(|()| Outcome::Done),
+        Command::WeightsGap(args) => weights_cmd::run(args).map(|()| Outcome::Done),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(Outcome::Diverged) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

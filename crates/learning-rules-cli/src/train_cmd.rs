@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use learning_rules::{
-    BatchProgress, DatasetKind, DeviceKind, Engine, Error, History, LearningRule, Observer, Result,
-    Run, StopReason, TrainingConfig, train_with,
+    BatchProgress, DatasetKind, DeviceKind, Engine, History, LearningRule, Observer, Result, Run,
+    StopReason, TrainingConfig, train_with,
 };
+
+use crate::Outcome;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -91,7 +93,8 @@ impl Observer for TerminalLog<'_> {
 
     fn epoch(&mut self, history: &History) {
         if let Some(record) = history.epochs.last() {
-            self.bar.suspend(|| println!("{}", record.log_lines()));
+            self.bar
+                .suspend(|| println!("{}", record.log_lines(history.train_samples)));
         }
         if let Err(e) = history.save(self.out) {
             self.bar.suspend(|| eprintln!("warning: {e}"));
@@ -100,9 +103,9 @@ impl Observer for TerminalLog<'_> {
     }
 }
 
-pub fn run(args: TrainArgs) -> Result<()> {
+pub fn run(args: TrainArgs) -> Result<Outcome> {
     let config = args.config();
-    check_writable(&args.out)?;
+    learning_rules::files::check_writable(&args.out)?;
     let data = learning_rules::Dataset::load_kind(args.dataset)?;
     config.validate(data.train.len())?;
     println!(
@@ -111,7 +114,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         config.rule,
         config.epochs,
         config.learning_rate,
-        config.effective_batch_size(),
+        config.batch_size,
         config.train_samples.unwrap_or(data.train.len())
     );
     let bar = ProgressBar::new(0).with_style(
@@ -128,16 +131,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let result = train_with(&data, &config, log);
     bar.finish_and_clear();
     let run = result?;
-    match &run.history.stopped {
+    if let Some(s) = &run.history.stopped
+        && matches!(s.reason, StopReason::Diverged { .. })
+    {
         // The epochs before a divergence are worth keeping; the weights are not.
-        Some(s) if matches!(s.reason, StopReason::Diverged { .. }) => {
-            for f in run.history.save(&args.out)? {
-                println!("wrote {}", f.display());
-            }
-            eprintln!("error: {s}");
-            std::process::exit(1);
+        for f in run.history.save(&args.out)? {
+            println!("wrote {}", f.display());
         }
-        _ => {}
+        eprintln!("error: {s}");
+        return Ok(Outcome::Diverged);
     }
     save(&run, &args.out)?;
     if let Some(path) = &args.weights {
@@ -146,26 +148,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
     match &run.history.stopped {
         Some(s) if s.reason == StopReason::Interrupted => {
             eprintln!("{s}");
-            std::process::exit(130);
+            Ok(Outcome::Interrupted)
         }
-        Some(s) => println!("{s}"),
-        None => {}
+        Some(s) => {
+            println!("{s}");
+            Ok(Outcome::Done)
+        }
+        None => Ok(Outcome::Done),
     }
-    Ok(())
-}
-
-/// Creates `dir` and writes a file into it, so that a run never trains for minutes only to
-/// find it cannot save.
-fn check_writable(dir: &Path) -> Result<()> {
-    let probe = dir.join(".learning-rules-write-test");
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&probe, b""))
-        .map_err(|e| Error::Write {
-            path: probe.clone(),
-            reason: format!("{e} (choose another folder with --out)"),
-        })?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
 }
 
 fn save(run: &Run, out: &Path) -> Result<()> {

@@ -50,6 +50,38 @@ fn train_prints_the_lecture_log_and_writes_the_history() {
     assert_eq!(csv.lines().count(), 3);
 }
 
+/// A kernel in a class gets its share of the cores through `RAYON_NUM_THREADS` (the class
+/// set-up sets it; a cgroup CPU quota lowers the default the same way), and says so.
+#[test]
+fn training_takes_the_threads_it_is_given() {
+    let out = tempfile::tempdir().unwrap();
+    for (threads, says) in [("1", "1 thread)"), ("3", "3 threads)")] {
+        let o = Command::new(env!("CARGO_BIN_EXE_learning-rules"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "train",
+                "--rule",
+                "minibatch",
+                "--epochs",
+                "1",
+                "--limit",
+                "500",
+            ])
+            .args(["--engine", "fused", "--out", out.path().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let engine = stdout(&o)
+            .lines()
+            .find(|l| l.starts_with("engine: "))
+            .map(str::to_owned);
+        assert!(
+            engine.as_deref().is_some_and(|l| l.ends_with(says)),
+            "{engine:?}"
+        );
+    }
+}
+
 /// The per-epoch rule through burn, which keeps one minibatch graph alive at a time: memory
 /// stays flat instead of holding 600 graphs as the lecture's code does.
 #[test]
@@ -122,7 +154,12 @@ fn gpu_without_the_cuda_feature_is_a_clear_error() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("device `cuda` is not available"), "{e}");
+    assert!(
+        e.contains(
+            "device cuda is not available: no usable NVIDIA GPU (this build has no GPU support)"
+        ),
+        "{e}"
+    );
     assert!(e.contains("--features cuda"), "{e}");
 }
 
@@ -240,15 +277,13 @@ fn bad_numbers_say_what_is_allowed() {
 
 #[test]
 fn an_unwritable_output_folder_fails_before_training() {
-    let started = std::time::Instant::now();
     let o = cli(&["train", "--rule", "per-sample", "--out", "/proc/nope"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("cannot write /proc/nope"), "{e}");
-    assert!(e.contains("choose another folder with --out"), "{e}");
-    assert!(!stdout(&o).contains("At Epoch"), "{}", stdout(&o));
-    // Ten per-sample epochs would take half a minute; the check comes before the data loads.
-    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert!(e.contains("choose another folder"), "{e}");
+    // The check comes before the data loads: the run's heading, printed once it has, is absent.
+    assert!(!stdout(&o).contains("Lecture 24c"), "{}", stdout(&o));
 }
 
 /// Starts a long training run writing into `out`, waits for its first epoch's history file.

@@ -66,7 +66,8 @@ impl FromStr for LearningRule {
     }
 }
 
-/// Which implementation computes the gradients. Both give the same numbers (tested).
+/// Which implementation computes the gradients. Both do the same arithmetic in another order: their
+/// weights agree to 1e-4 after the same updates (tested).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
@@ -198,21 +199,13 @@ impl TrainingConfig {
     /// These rule settings (rule, learning rate, batch size, order) with everything else from
     /// `shared`: how a comparison or a sweep gives every rule the same run length, seed,
     /// data, device and engine while each keeps its own lecture settings.
-    pub fn with_shared_settings(self, shared: &TrainingConfig) -> TrainingConfig {
+    pub(crate) fn with_shared_settings(self, shared: &TrainingConfig) -> TrainingConfig {
         TrainingConfig {
             rule: self.rule,
             learning_rate: self.learning_rate,
             batch_size: self.batch_size,
             shuffle: self.shuffle,
             ..shared.clone()
-        }
-    }
-
-    /// Samples per gradient computation, as the rule defines it.
-    pub fn effective_batch_size(&self) -> usize {
-        match self.rule {
-            LearningRule::PerSample => 1,
-            _ => self.batch_size,
         }
     }
 

@@ -20,7 +20,7 @@ pub enum DeviceKind {
 
 impl DeviceKind {
     /// The device named by `BURN_DEVICE`, or the CPU when it is unset.
-    pub fn from_env() -> Result<DeviceKind> {
+    pub(crate) fn from_env() -> Result<DeviceKind> {
         match std::env::var("BURN_DEVICE") {
             Ok(name) if !name.is_empty() => name.parse(),
             _ => Ok(DeviceKind::Cpu),
@@ -37,19 +37,19 @@ impl DeviceKind {
             None if std::env::var_os("BURN_DEVICE").is_some_and(|v| !v.is_empty()) => {
                 Ok((DeviceKind::from_env()?, None))
             }
-            None if cfg!(feature = "cuda") => match cuda_device() {
-                Ok(_) => Ok((DeviceKind::Cuda, None)),
-                Err(Error::Device { reason, .. }) => {
-                    Ok((DeviceKind::Cpu, Some(first_sentence(&reason).to_string())))
-                }
-                Err(e) => Err(e),
+            None if cfg!(feature = "cuda") => match cuda_probe() {
+                Ok(()) => Ok((DeviceKind::Cuda, None)),
+                Err(why) => Ok((
+                    DeviceKind::Cpu,
+                    Some(format!("no usable NVIDIA GPU ({why})")),
+                )),
             },
             None => Ok((DeviceKind::Cpu, None)),
         }
     }
 
     /// Where the tensors are, as the network cell says it: `the CPU`, `cuda:0 (NVIDIA H200)`.
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match self {
             DeviceKind::Cpu => "the CPU".into(),
             DeviceKind::Cuda => format!("cuda:0 ({})", gpu_name()),
@@ -57,18 +57,63 @@ impl DeviceKind {
     }
 
     /// The burn device, with autodiff enabled, or an error saying why there is none.
-    pub fn burn_device(self) -> Result<Device> {
+    pub(crate) fn burn_device(self) -> Result<Device> {
         match self {
             DeviceKind::Cpu => Ok(Device::flex().autodiff()),
-            DeviceKind::Cuda => cuda_device(),
+            DeviceKind::Cuda => cuda_probe()
+                .map(|()| cuda_device())
+                .map_err(Error::CudaUnavailable),
         }
     }
 }
 
-/// The reason up to its first full stop: the note "no usable NVIDIA GPU (…)" needs no advice
-/// after it.
-fn first_sentence(reason: &str) -> &str {
-    reason.split(". ").next().unwrap_or(reason)
+/// Why there is no GPU to train on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoGpu {
+    /// This build has no `cuda` feature.
+    NotBuilt,
+    /// No NVIDIA driver is loaded.
+    NoDriver,
+    /// `CUDA_VISIBLE_DEVICES` hides every GPU (its value).
+    Hidden(String),
+    /// The CUDA runtime did not start; what it said.
+    RuntimeFailed(String),
+}
+
+impl fmt::Display for NoGpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoGpu::NotBuilt => f.write_str("this build has no GPU support"),
+            NoGpu::NoDriver => {
+                f.write_str("no NVIDIA driver is loaded: /proc/driver/nvidia is missing")
+            }
+            NoGpu::Hidden(value) => write!(f, "CUDA_VISIBLE_DEVICES={value:?} hides every GPU"),
+            NoGpu::RuntimeFailed(said) => write!(f, "the CUDA runtime did not start: {said}"),
+        }
+    }
+}
+
+impl NoGpu {
+    /// What to do about it.
+    pub(crate) fn advice(&self) -> &'static str {
+        match self {
+            NoGpu::NotBuilt => {
+                "Rebuild with `--features cuda` on a machine with an NVIDIA driver (see README), or use the CPU."
+            }
+            _ => "Use the CPU: drop `--device cuda` / unset BURN_DEVICE.",
+        }
+    }
+}
+
+/// What the environment says before any CUDA code runs: a missing driver, or every GPU hidden.
+fn gpu_hidden_or_missing() -> Option<NoGpu> {
+    if let Ok(value) = std::env::var("CUDA_VISIBLE_DEVICES") {
+        let hidden = value.trim();
+        if hidden.is_empty() || hidden == "-1" || hidden.eq_ignore_ascii_case("none") {
+            return Some(NoGpu::Hidden(value));
+        }
+    }
+    (!std::path::Path::new("/proc/driver/nvidia").exists()).then_some(NoGpu::NoDriver)
 }
 
 /// The first GPU's model, as the NVIDIA driver lists it (Linux), without the CUDA toolkit.
@@ -87,51 +132,58 @@ fn gpu_name() -> String {
     model.unwrap_or_else(|| "NVIDIA GPU".into())
 }
 
+/// Whether the first GPU can be used, found out once per process (cubecl starts a device
+/// thread for the first GPU, which panics when there is no driver or NVRTC to load; its panic is
+/// the answer, so it is caught here, once, rather than at the first tensor of a training loop).
 #[cfg(feature = "cuda")]
-fn cuda_device() -> Result<Device> {
-    let unusable = |why: &str| Error::Device {
-        name: "cuda".into(),
-        reason: format!(
-            "no usable NVIDIA GPU ({why}). Use the CPU: drop `--device cuda` / unset BURN_DEVICE."
-        ),
-    };
-    // Without a driver cubecl's device thread panics and ours sees only a closed channel.
-    if !std::path::Path::new("/proc/driver/nvidia").exists() {
-        return Err(unusable(
-            "no NVIDIA driver is loaded: /proc/driver/nvidia is missing",
-        ));
-    }
-    // cubecl panics when no driver or NVRTC can be loaded: turn that into an error now,
-    // rather than at the first tensor operation inside a training loop.
-    // The panic is the expected answer here: keep its message out of stderr, report it below.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let probe = std::panic::catch_unwind(|| {
-        let device = Device::cuda(0);
-        let probe = burn::tensor::Tensor::<1>::ones([1], &device);
-        let _ = probe.into_data();
-        device.autodiff()
-    });
-    std::panic::set_hook(hook);
-    probe.map_err(|panic| {
-        unusable(
-            panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("the CUDA runtime failed to start"),
-        )
-    })
+fn cuda_probe() -> std::result::Result<(), NoGpu> {
+    static PROBE: std::sync::OnceLock<std::result::Result<(), NoGpu>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            if let Some(why) = gpu_hidden_or_missing() {
+                return Err(why);
+            }
+            // The panic is the expected answer: keep its message off stderr while probing.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let probe = std::panic::catch_unwind(|| {
+                let device = Device::cuda(0);
+                let _ = burn::tensor::Tensor::<1>::ones([1], &device).into_data();
+            });
+            std::panic::set_hook(hook);
+            probe.map_err(|panic| {
+                let said = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("no message");
+                // cubecl's device thread ending early reaches us as a closed channel, which
+                // says nothing to a student: say what it means.
+                NoGpu::RuntimeFailed(if said.contains("RecvError") {
+                    "cubecl's device thread ended before answering: no GPU it could use".into()
+                } else {
+                    said.to_string()
+                })
+            })
+        })
+        .clone()
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Device {
+    Device::cuda(0).autodiff()
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_device() -> Result<Device> {
-    Err(Error::Device {
-        name: "cuda".into(),
-        reason: "this build has no GPU support. Rebuild with `--features cuda` on a machine with \
-                 an NVIDIA driver and network access (see README), or use the CPU."
-            .into(),
-    })
+fn cuda_probe() -> std::result::Result<(), NoGpu> {
+    // The environment's reasons still tell a student more than "not built" alone.
+    let _ = gpu_hidden_or_missing;
+    Err(NoGpu::NotBuilt)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Device {
+    unreachable!("cuda_probe refuses first in a build without the cuda feature")
 }
 
 impl fmt::Display for DeviceKind {
@@ -154,5 +206,29 @@ impl FromStr for DeviceKind {
                 reason: "use `cpu` (the default) or `cuda`".into(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_gpus_are_named_as_the_reason() {
+        // No other test of this crate reads the variable.
+        // SAFETY: set before any thread of this test reads the environment.
+        unsafe { std::env::set_var("CUDA_VISIBLE_DEVICES", "") };
+        let why = gpu_hidden_or_missing();
+        unsafe { std::env::remove_var("CUDA_VISIBLE_DEVICES") };
+        assert_eq!(why, Some(NoGpu::Hidden(String::new())));
+        assert_eq!(
+            why.unwrap().to_string(),
+            "CUDA_VISIBLE_DEVICES=\"\" hides every GPU"
+        );
+        let error = Error::CudaUnavailable(NoGpu::NotBuilt).to_string();
+        assert!(
+            error.starts_with("device cuda is not available: no usable NVIDIA GPU (this build has no GPU support).\n  Rebuild with `--features cuda`"),
+            "{error}"
+        );
     }
 }

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use crate::device::NoGpu;
+
 /// What went wrong, worded so that the message alone tells the student what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -61,7 +63,11 @@ pub enum Error {
     #[error("invalid setting: {0}")]
     InvalidConfig(String),
 
-    /// The requested device is not available in this build or on this machine.
+    /// The GPU was asked for and there is none to use.
+    #[error("device cuda is not available: no usable NVIDIA GPU ({0}).\n  {advice}", advice = .0.advice())]
+    CudaUnavailable(NoGpu),
+
+    /// A device name that is not one.
     #[error("device `{name}` is not available: {reason}")]
     Device {
         /// The device asked for.
@@ -71,26 +77,45 @@ pub enum Error {
     },
 
     /// Writing a result file (history, figure) failed.
-    #[error("cannot write {path}: {reason}")]
+    #[error("cannot write {path}: {source}")]
     Write {
         /// The file or folder.
         path: PathBuf,
         /// What the system said.
-        reason: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A folder for results cannot be written into (checked before training starts).
+    #[error("cannot write {path}: {source} (choose another folder)")]
+    NotWritable {
+        /// The file the check tried to write.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A chart was asked to be saved under a name that says no format it knows.
+    #[error("cannot write {path}: use a file name ending in .png or .svg")]
+    UnknownFormat {
+        /// The file name given.
+        path: PathBuf,
     },
 
     /// A result could not be turned into JSON.
-    #[error("cannot write {what} as JSON: {reason}")]
+    #[error("cannot write {what} as JSON: {source}")]
     Json {
         /// What was being written.
         what: String,
         /// What serde said.
-        reason: String,
+        #[source]
+        source: serde_json::Error,
     },
 
     /// A file read back as a history is not one.
     #[error("not a history JSON file: {0}")]
-    InvalidHistory(String),
+    InvalidHistory(#[source] serde_json::Error),
 
     /// A chart could not be drawn or encoded.
     #[error("cannot draw the chart: {0}")]
@@ -98,7 +123,7 @@ pub enum Error {
 
     /// The tensor library reported a failure (reading a tensor back, for example).
     #[error("tensor operation failed: {0}")]
-    Tensor(String),
+    Tensor(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The crate's result type.
@@ -119,10 +144,15 @@ impl Error {
         }
     }
 
-    pub(crate) fn write(path: impl Into<PathBuf>, reason: impl ToString) -> Self {
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Write {
             path: path.into(),
-            reason: reason.to_string(),
+            source,
         }
+    }
+
+    /// A failure of the tensor library, kept as the cause.
+    pub(crate) fn tensor(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Tensor(Box::new(source))
     }
 }

@@ -3,10 +3,12 @@
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::config::{LearningRule, TrainingConfig};
+use crate::config::{Engine, LearningRule, TrainingConfig};
+use crate::device::DeviceKind;
 use crate::error::{Error, Result};
 use crate::files::write_file;
 use crate::model::Weights;
+use crate::numbers::{as_given, thousands};
 
 /// A run's history and the weights it ended with.
 #[derive(Clone, Debug)]
@@ -34,23 +36,62 @@ pub struct EpochRecord {
     pub eval_seconds: f64,
     /// Updates made since the start of the run.
     pub updates: usize,
-    /// Training samples this epoch went through (fewer than the set if a time budget ran out).
+    /// Training samples this epoch went through (fewer than the set if it was stopped).
     pub samples: usize,
+    /// Stopped before the end of the set (Stop, a time budget): its figures cover `samples`.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 impl EpochRecord {
     /// The lecture's two log lines: `At Epoch N: Loss = x , Acc = y` and
-    /// `Epoch completed in Xm Ys` (training and evaluation, as the lecture times it).
-    pub fn log_lines(&self) -> String {
+    /// `Epoch completed in Xm Ys` (training and evaluation, as the lecture times it). An epoch
+    /// that was stopped says so instead: `Epoch 3 stopped after 27,000 of 60,000 samples (0m
+    /// 0.7s)`; `samples_total` is the training set's size.
+    pub fn log_lines(&self, samples_total: usize) -> String {
         let total = self.seconds + self.eval_seconds;
-        format!(
-            "At Epoch {}: Loss = {:.6} , Acc = {:.2}%\nEpoch completed in {}m {:.1}s",
-            self.epoch,
-            self.train_loss,
-            self.test_accuracy,
-            (total / 60.0).floor(),
-            total % 60.0
-        )
+        let time = format!("{}m {:.1}s", (total / 60.0).floor(), total % 60.0);
+        let first = format!(
+            "At Epoch {}: Loss = {:.6} , Acc = {:.2}%",
+            self.epoch, self.train_loss, self.test_accuracy
+        );
+        if self.partial {
+            format!(
+                "{first}\nEpoch {} stopped after {} of {} samples ({time})",
+                self.epoch,
+                thousands(self.samples as u64),
+                thousands(samples_total as u64)
+            )
+        } else {
+            format!("{first}\nEpoch completed in {time}")
+        }
+    }
+
+    /// Where the epoch ends on an axis of epochs: its number, or less for a partial epoch
+    /// (2.45 for an epoch 3 stopped after 45 % of the set).
+    pub fn position(&self, samples_total: usize) -> f64 {
+        if self.partial {
+            (self.epoch - 1) as f64 + self.samples as f64 / samples_total.max(1) as f64
+        } else {
+            self.epoch as f64
+        }
+    }
+}
+
+/// Which implementation trained a run, on which device: what a comparison groups runs by.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngineUsed {
+    /// `Fused` or `Burn`: what `Auto` chose.
+    pub engine: Engine,
+    /// Where the tensors were.
+    pub device: DeviceKind,
+    /// As a person reads it: `fused CPU (AVX2+FMA, 2 threads)`, `burn (Flex)`.
+    pub detail: String,
+}
+
+impl fmt::Display for EngineUsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
     }
 }
 
@@ -77,8 +118,8 @@ pub struct History {
     pub dataset: String,
     /// Number of training samples used.
     pub train_samples: usize,
-    /// Which implementation trained (`burn` or `fused`) on which device.
-    pub engine: String,
+    /// Which implementation trained, on which device.
+    pub engine: EngineUsed,
     /// One record per epoch.
     pub epochs: Vec<EpochRecord>,
     /// Every test-accuracy measurement, in order; the last of each epoch is that epoch's.
@@ -96,6 +137,14 @@ impl History {
     /// The rule that was trained.
     pub fn rule(&self) -> LearningRule {
         self.config.rule
+    }
+
+    /// Whether Stop (■), Ctrl-C or a [`StopSignal`](crate::StopSignal) ended the run: what makes
+    /// a race or a sweep stop too, where a time budget or divergence ends only the one run.
+    pub fn was_interrupted(&self) -> bool {
+        self.stopped
+            .as_ref()
+            .is_some_and(|stopped| stopped.reason == StopReason::Interrupted)
     }
 
     /// The last epoch's test accuracy in percent, `None` before the first epoch.
@@ -137,11 +186,6 @@ impl History {
         format!("{} ({})", self.rule().lecture_part(), self.rule())
     }
 
-    /// Which implementation trained, in a word: `fused` or `burn`.
-    pub fn engine_name(&self) -> &str {
-        self.engine.split_whitespace().next().unwrap_or("")
-    }
-
     /// Updates made in the whole run.
     pub fn updates(&self) -> usize {
         self.epochs.last().map_or(0, |e| e.updates)
@@ -161,8 +205,21 @@ impl History {
         for e in &self.epochs {
             let _ = writeln!(
                 table,
-                "{:>5}   {:>10.4}   {:>7.2}%   {:>7.2}   {:>7}",
-                e.epoch, e.train_loss, e.test_accuracy, e.seconds, e.updates
+                "{:>5}{}  {:>10.4}   {:>7.2}%   {:>7.2}   {:>7}",
+                e.epoch,
+                if e.partial { "*" } else { " " },
+                e.train_loss,
+                e.test_accuracy,
+                e.seconds,
+                e.updates
+            );
+        }
+        if let Some(e) = self.epochs.iter().find(|e| e.partial) {
+            let _ = writeln!(
+                table,
+                "    * partial: stopped after {} of {} samples",
+                thousands(e.samples as u64),
+                thousands(self.train_samples as u64)
             );
         }
         let seconds = self.training_seconds();
@@ -214,15 +271,15 @@ impl History {
 
     /// The whole history as pretty JSON.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| Error::Json {
+        serde_json::to_string_pretty(self).map_err(|source| Error::Json {
             what: "the history".into(),
-            reason: e.to_string(),
+            source,
         })
     }
 
     /// Reads a history written by [`History::save`].
     pub fn from_json(json: &str) -> Result<History> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidHistory(e.to_string()))
+        serde_json::from_str(json).map_err(Error::InvalidHistory)
     }
 
     /// Writes `<stem>.csv` (epochs), `<stem>-updates.csv` and `<stem>.json` into `dir`
@@ -320,11 +377,16 @@ impl fmt::Display for Stopped {
         match &self.reason {
             StopReason::TimeBudget { seconds } => write!(
                 f,
-                "Time budget of {seconds:.0} s used up: stopped after {done} of {n} samples of epoch {epoch}."
+                "Time budget of {} s used up: stopped after {} of {} samples of epoch {epoch}.",
+                as_given(*seconds),
+                thousands(done as u64),
+                thousands(n as u64)
             ),
             StopReason::Interrupted => write!(
                 f,
-                "Interrupted at epoch {epoch}, update {update} ({done} of {n} samples): the history and weights so far are kept."
+                "Interrupted at epoch {epoch}, update {update} ({} of {} samples): the history and weights so far are kept.",
+                thousands(done as u64),
+                thousands(n as u64)
             ),
             StopReason::Diverged {
                 loss,

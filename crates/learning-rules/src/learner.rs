@@ -17,6 +17,7 @@ use crate::data::{Dataset, DatasetKind, Split};
 use crate::device::DeviceKind;
 use crate::engine::{self, GradientEngine};
 use crate::error::{Error, Result};
+use crate::history::EngineUsed;
 use crate::model::{Network, Weights};
 
 /// The lecture's network, its weights drawn from a seed, ready to train on one training set.
@@ -104,8 +105,8 @@ impl Learner {
     }
 
     /// Which implementation computes the gradients, on which device.
-    pub fn engine(&self) -> String {
-        self.engine.describe()
+    pub fn engine(&self) -> EngineUsed {
+        self.engine.used()
     }
 
     /// The network as a burn module holding the current weights, on `device` (with autodiff

@@ -43,6 +43,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod files;
 pub mod history;
 pub mod learner;
 pub mod model;
@@ -50,9 +51,11 @@ pub mod observer;
 pub mod plot;
 pub mod recorder;
 
+mod clock;
 mod engine;
-mod files;
 mod live;
+mod numbers;
+mod progress;
 mod stop;
 mod train;
 
@@ -62,7 +65,7 @@ pub use compare::{
 };
 pub use config::{Engine, LearningRule, TrainingConfig};
 pub use data::{Dataset, DatasetKind, Split};
-pub use device::DeviceKind;
+pub use device::{DeviceKind, NoGpu};
 pub use error::{Error, Result};
 pub use history::{Checkpoint, EpochRecord, History, Run, StopReason, Stopped};
 pub use learner::{Learner, TrainingOrder};
@@ -70,6 +73,7 @@ pub use model::{Network, Weights};
 pub use observer::{BatchProgress, LectureLog, Observer};
 pub use plot::Figure;
 pub use recorder::Recorder;
+pub use stop::StopSignal;
 pub use train::{train, train_with};
 
 /// burn itself, for cells that work with its tensors, modules and optimizers directly.

@@ -3,9 +3,10 @@
 //!
 //! Jupyter lets a kernel show an output and replace it later: a `display_data` message with a
 //! `display_id`, then `update_display_data` messages with the same id. The project's kernel
-//! (evcxr with `scripts/patches/evcxr/0004-display-updates.patch`) turns a stdout line
-//! `EVCXR_DISPLAY_DATA <content>` or `EVCXR_UPDATE_DISPLAY_DATA <content>` into those messages,
-//! and sets `EVCXR_DISPLAY_UPDATES` for the code it runs. Anywhere else (a stock evcxr, a
+//! (evcxr with patch 0004 of `scripts/patches/evcxr/`, "Let code running in the kernel show and
+//! update displays in place") turns a stdout line `EVCXR_DISPLAY_DATA <content>` or
+//! `EVCXR_UPDATE_DISPLAY_DATA <content>` into those messages, and sets `EVCXR_DISPLAY_UPDATES`
+//! for the code it runs. Anywhere else (a stock evcxr, a
 //! terminal, a test) that variable is unset and there is no live view: the lecture's log alone.
 
 use std::time::{Duration, Instant};
@@ -13,8 +14,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use crate::history::History;
-use crate::observer::BatchProgress;
+use crate::numbers::grouped;
 use crate::plot::Figure;
+use crate::progress::BatchProgress;
 
 /// Set by the project's kernel for the code it runs.
 const DISPLAY_UPDATES_ENV: &str = "EVCXR_DISPLAY_UPDATES";
@@ -179,15 +181,7 @@ fn summary_line(history: &History) -> String {
 
 /// `12,345`: a count rounded to a whole number, thousands grouped.
 fn group_digits(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    grouped(value.max(0.0), 0)
 }
 
 /// `4 s`, `2 min 05 s`.

@@ -65,9 +65,9 @@ impl Weights {
     /// Writes the weights as JSON (`{"layers": [{"inputs", "outputs", "weight", "bias"}, …]}`),
     /// for comparing runs on two machines or devices.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<std::path::PathBuf> {
-        let json = serde_json::to_string(self).map_err(|e| Error::Json {
+        let json = serde_json::to_string(self).map_err(|source| Error::Json {
             what: "the weights".into(),
-            reason: e.to_string(),
+            source,
         })?;
         crate::files::write_file(path, json)
     }
@@ -179,11 +179,7 @@ impl Network {
     pub fn weights(&self) -> Result<Weights> {
         let read = |l: &Linear| -> Result<LayerWeights> {
             let [inputs, outputs] = l.weight.dims();
-            let values = |t: Tensor<1>| {
-                t.into_data()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| Error::Tensor(format!("{e:?}")))
-            };
+            let values = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().map_err(Error::tensor);
             Ok(LayerWeights {
                 inputs,
                 outputs,

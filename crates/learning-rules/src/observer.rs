@@ -6,9 +6,12 @@ use std::time::Instant;
 
 use crate::history::{History, Stopped};
 use crate::live::LiveView;
+pub use crate::progress::BatchProgress;
 
 /// Told what a training run does, as it does it.
 pub trait Observer {
+    /// When the run starts, with its (still empty) history: its settings, data and engine.
+    fn start(&mut self, _history: &History) {}
     /// After every gradient computation.
     fn batch(&mut self, _progress: &BatchProgress) {}
     /// After every epoch, its record (test accuracy included) the last of `history.epochs`.
@@ -23,6 +26,9 @@ pub trait Observer {
 impl Observer for () {}
 
 impl<O: Observer + ?Sized> Observer for &mut O {
+    fn start(&mut self, history: &History) {
+        (**self).start(history);
+    }
     fn batch(&mut self, progress: &BatchProgress) {
         (**self).batch(progress);
     }
@@ -37,43 +43,15 @@ impl<O: Observer + ?Sized> Observer for &mut O {
     }
 }
 
-/// Where a run is, after a batch.
-#[derive(Clone, Copy, Debug)]
-pub struct BatchProgress {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Epochs the run is set to train (`usize::MAX` when only a time budget ends it).
-    pub epochs: usize,
-    /// Samples of this epoch done so far.
-    pub samples_done: usize,
-    /// Samples in an epoch.
-    pub samples_total: usize,
-    /// Updates made so far.
-    pub updates: usize,
-    /// Mean loss of the batch just computed.
-    pub loss: f32,
-    /// Seconds of training so far, evaluation excluded.
-    pub training_seconds: f64,
-    /// Seconds of training still to go at the pace so far (or the time budget's rest, if that
-    /// ends the run sooner); `None` when there is no telling.
-    pub seconds_left: Option<f64>,
-}
-
-impl BatchProgress {
-    /// Training samples gone through per second of training so far.
-    pub fn samples_per_second(&self) -> f64 {
-        let done = (self.epoch - 1) * self.samples_total + self.samples_done;
-        done as f64 / self.training_seconds.max(1e-9)
-    }
-}
-
 /// The lecture's log: `At Epoch N: Loss = x , Acc = y` and `Epoch completed in Xm Ys` after
-/// every epoch, and why a run stopped early. In the project's kernel, above the log, a progress
+/// every epoch (`Epoch N stopped after … samples` for one that was stopped), and why a run
+/// stopped early. In the project's kernel, above the log, a progress
 /// line and the chart of the loss so far are redrawn in place (see `live.rs`); elsewhere a line
 /// every 15 s within a long epoch says how far it is.
 pub struct LectureLog {
     last_line: Instant,
     live: Option<LiveView>,
+    heading: Option<String>,
 }
 
 impl Default for LectureLog {
@@ -81,11 +59,29 @@ impl Default for LectureLog {
         LectureLog {
             last_line: Instant::now(),
             live: LiveView::if_supported(),
+            heading: None,
+        }
+    }
+}
+
+impl LectureLog {
+    /// The lecture's log under a heading line, printed when the run starts (a race prints which
+    /// rule and engine each log is).
+    pub fn with_heading(heading: impl Into<String>) -> LectureLog {
+        LectureLog {
+            heading: Some(heading.into()),
+            ..LectureLog::default()
         }
     }
 }
 
 impl Observer for LectureLog {
+    fn start(&mut self, _history: &History) {
+        if let Some(heading) = &self.heading {
+            println!("{heading}");
+        }
+    }
+
     fn batch(&mut self, p: &BatchProgress) {
         if let Some(live) = &mut self.live {
             live.batch(p);
@@ -100,7 +96,7 @@ impl Observer for LectureLog {
 
     fn epoch(&mut self, history: &History) {
         if let Some(record) = history.epochs.last() {
-            println!("{}", record.log_lines());
+            println!("{}", record.log_lines(history.train_samples));
         }
         if let Some(live) = &mut self.live {
             live.epoch(history);

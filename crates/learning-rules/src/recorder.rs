@@ -7,15 +7,14 @@
 //! is up to its [`Observer`]: [`LectureLog`] prints the lecture's two lines per epoch, `()` prints
 //! nothing, the CLI draws a progress bar.
 
-use std::time::Instant;
-
+use crate::clock::EpochClock;
 use crate::config::{LearningRule, TrainingConfig};
 use crate::data::Split;
 use crate::error::Result;
 use crate::history::{Checkpoint, EpochRecord, History, Run, StopReason, Stopped};
 use crate::learner::Learner;
 use crate::observer::{BatchProgress, LectureLog, Observer};
-use crate::stop::{self, StopGuard};
+use crate::stop::{StopSignal, Watch};
 
 /// Keeps a training loop's books: see the module documentation.
 pub struct Recorder<O: Observer = LectureLog> {
@@ -31,8 +30,8 @@ pub struct Recorder<O: Observer = LectureLog> {
     pending: (f64, usize),
     updates: usize,
     stopped: Option<Stopped>,
-    /// SIGINT asks this run to stop while the recorder lives (see `stop.rs`).
-    _stop: StopGuard,
+    /// This run's stop request, and SIGINT handled while the recorder lives (see `stop.rs`).
+    watch: Watch,
 }
 
 /// The current epoch's running sums.
@@ -45,47 +44,6 @@ struct EpochSums {
     sample_loss_sum: f64,
     batches: usize,
     samples: usize,
-}
-
-/// Training time, evaluation left out.
-struct EpochClock {
-    started: Instant,
-    /// Seconds of the current epoch spent measuring accuracy.
-    evaluating: f64,
-    /// Training seconds of the epochs before.
-    before: f64,
-}
-
-impl EpochClock {
-    fn new() -> EpochClock {
-        EpochClock {
-            started: Instant::now(),
-            evaluating: 0.0,
-            before: 0.0,
-        }
-    }
-
-    fn epoch_seconds(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() - self.evaluating
-    }
-
-    fn training_seconds(&self) -> f64 {
-        self.before + self.epoch_seconds()
-    }
-
-    /// Runs `f` off the clock: its seconds count as evaluation, not training.
-    fn off_clock<T>(&mut self, f: impl FnOnce() -> T) -> T {
-        let start = Instant::now();
-        let value = f();
-        self.evaluating += start.elapsed().as_secs_f64();
-        value
-    }
-
-    fn next_epoch(&mut self, seconds: f64) {
-        self.before += seconds;
-        self.evaluating = 0.0;
-        self.started = Instant::now();
-    }
 }
 
 impl Recorder<LectureLog> {
@@ -103,10 +61,10 @@ impl<O: Observer> Recorder<O> {
         let evaluate_every = match config.rule {
             LearningRule::PerEpoch => usize::MAX,
             _ => n
-                .div_ceil(config.effective_batch_size())
+                .div_ceil(config.batch_size)
                 .div_ceil(config.evaluations_per_epoch.max(1)),
         };
-        Recorder {
+        let mut recorder = Recorder {
             history: History {
                 config: config.clone(),
                 dataset: learner.dataset().name().to_string(),
@@ -129,8 +87,10 @@ impl<O: Observer> Recorder<O> {
             pending: (0.0, 0),
             updates: 0,
             stopped: None,
-            _stop: StopGuard::install(),
-        }
+            watch: Watch::start(),
+        };
+        recorder.observer.start(&recorder.history);
+        recorder
     }
 
     /// A gradient was computed over `samples` samples whose mean loss was `loss`.
@@ -194,7 +154,7 @@ impl<O: Observer> Recorder<O> {
     /// diverged. Ask between batches (the per-epoch rule: between epochs).
     pub fn should_stop(&mut self) -> bool {
         if self.stopped.is_none() {
-            if stop::requested() {
+            if self.watch.signal().is_requested() {
                 self.stop(StopReason::Interrupted);
             } else if let Some(seconds) = self.time_budget
                 && self.clock.training_seconds() >= seconds
@@ -262,11 +222,12 @@ impl<O: Observer> Recorder<O> {
             },
             test_accuracy,
             seconds,
-            eval_seconds: self.clock.evaluating,
+            eval_seconds: self.clock.evaluating(),
             updates: self.updates,
             samples: e.samples,
+            partial: e.samples < self.history.train_samples,
         };
-        self.push_checkpoint(test_accuracy, self.clock.before + seconds);
+        self.push_checkpoint(test_accuracy, self.clock.before() + seconds);
         self.history.epochs.push(record);
         // Between the epoch's clock and the next one's: a live chart drawn here is not timed.
         self.observer.epoch(&self.history);
@@ -276,6 +237,12 @@ impl<O: Observer> Recorder<O> {
             ..EpochSums::default()
         };
         Ok(())
+    }
+
+    /// This run's stop request: [`StopSignal::stop`] on it (or a clone of it, from another
+    /// thread) ends this run at its next batch and no other. SIGINT ends every run alive.
+    pub fn stop_signal(&self) -> StopSignal {
+        self.watch.signal().clone()
     }
 
     /// What has been recorded so far.

@@ -68,7 +68,7 @@ fn one_update_per_batch<O: Observer>(
     config: &TrainingConfig,
     data: &Dataset,
 ) -> Result<()> {
-    for batch in order.next_epoch().chunks(config.effective_batch_size()) {
+    for batch in order.next_epoch().chunks(config.batch_size) {
         let loss = learner.step(batch, config.learning_rate)?;
         log.batch(loss, batch.len());
         log.update();

@@ -82,35 +82,38 @@ fn lecture_24c_accuracy_stops_climbing_while_the_loss_keeps_falling() {
     assert!(high - low < 1.5, "{later:?}");
 }
 
-/// 24d's claim: who reaches 90 % first on the clock depends on what an update costs.
+/// 24d's claim, in what the rules guarantee: the per-sample rule reaches 90 % after fewer samples
+/// than the minibatch rule, but after many times its updates, so which one is first on the clock
+/// depends on what an update costs. Those seconds are measured by 24d and `learning-rules bench`
+/// (`--rules per-sample --engine burn`), not asserted here, where the machine's load would decide.
 #[test]
-fn lecture_24d_the_winner_on_the_clock_depends_on_the_cost_of_an_update() {
+fn lecture_24d_per_sample_needs_fewer_samples_but_more_updates_to_reach_90() {
     use learning_rules::{Engine, LearningRule};
     let data = Dataset::load().unwrap();
-    let seconds_to_90 = |rule: LearningRule, engine: Engine| {
+    let to_90 = |rule: LearningRule| {
         let config = TrainingConfig {
             epochs: 1,
             evaluations_per_epoch: 20,
-            engine,
-            time_budget_seconds: Some(40.0),
+            engine: Engine::Fused,
             ..TrainingConfig::lecture(rule)
         };
         let run = train(&data, &config).unwrap();
-        run.history
+        let reached = run
+            .history
             .first_reaching(90.0)
-            .map(|c| c.seconds)
-            .unwrap_or_else(|| panic!("{rule} on {engine} never reached 90 %"))
+            .unwrap_or_else(|| panic!("{rule} never reached 90 %"));
+        (reached.epochs * 60_000.0, reached.updates)
     };
-    let fused = (
-        seconds_to_90(LearningRule::PerSample, Engine::Fused),
-        seconds_to_90(LearningRule::PerMinibatch, Engine::Fused),
+    let (per_sample, minibatch) = (
+        to_90(LearningRule::PerSample),
+        to_90(LearningRule::PerMinibatch),
     );
-    let burn = (
-        seconds_to_90(LearningRule::PerSample, Engine::Burn),
-        seconds_to_90(LearningRule::PerMinibatch, Engine::Burn),
+    assert!(
+        per_sample.0 < minibatch.0,
+        "samples: {per_sample:?} {minibatch:?}"
     );
-    // On the fused path the per-sample rule gets to 90 % first …
-    assert!(fused.0 < fused.1, "fused {fused:?}");
-    // … on burn's general path they take several times as long.
-    assert!(burn.0 / burn.1 > 3.0, "burn {burn:?}");
+    assert!(
+        per_sample.1 > 10 * minibatch.1,
+        "updates: {per_sample:?} {minibatch:?}"
+    );
 }

@@ -3,11 +3,13 @@
 //! on the clock); the per-epoch rule given many epochs; and a batch-size sweep that shows the
 //! rules as points of one continuum.
 
+mod runs;
 mod sweep;
 mod table;
 
 use std::path::{Path, PathBuf};
 
+pub use self::runs::{per_epoch_for_seconds, seed_table, train_seeds};
 pub use self::sweep::{Sweep, SweepConfig, SweepPoint, sweep_batch_sizes};
 pub use self::table::Table;
 use crate::config::{Engine, LearningRule, TrainingConfig};
@@ -15,7 +17,7 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::history::{Checkpoint, History};
 use crate::observer::LectureLog;
-use crate::plot::{Figure, SeriesLabelPosition};
+use crate::plot::Figure;
 use crate::train::train_with;
 
 /// Settings of a race between the three rules.
@@ -89,14 +91,14 @@ pub fn compare_rules(data: &Dataset, config: &ComparisonConfig) -> Result<Compar
         for rule in LearningRule::ALL {
             let training = config.for_rule(rule, engine);
             let run = if config.print_log {
-                println!("== {} ({rule}), {engine}", rule.lecture_part());
-                train_with(data, &training, LectureLog::default())?
+                let heading = format!("== {} ({rule}), {engine}", rule.lecture_part());
+                train_with(data, &training, LectureLog::with_heading(heading))?
             } else {
                 train_with(data, &training, ())?
             };
-            let stopped = run.history.stopped.is_some();
+            let interrupted = run.history.was_interrupted();
             runs.push(run.history);
-            if stopped && crate::stop::requested() {
+            if interrupted {
                 break 'race;
             }
         }
@@ -107,97 +109,18 @@ pub fn compare_rules(data: &Dataset, config: &ComparisonConfig) -> Result<Compar
     })
 }
 
-/// `config` trained once per seed, silently: how much of a result is the luck of the initial
-/// weights (24a's ten updates land far apart).
-pub fn train_seeds(
-    data: &Dataset,
-    config: &TrainingConfig,
-    seeds: impl IntoIterator<Item = u64>,
-) -> Result<Vec<History>> {
-    let mut runs = Vec::new();
-    for seed in seeds {
-        runs.push(
-            train_with(
-                data,
-                &TrainingConfig {
-                    seed,
-                    ..config.clone()
-                },
-                (),
-            )?
-            .history,
-        );
-        if crate::stop::requested() {
-            break;
-        }
-    }
-    Ok(runs)
-}
-
-/// The per-epoch rule (lecture settings, `config`'s shared ones) trained for `seconds` of
-/// training however many epochs that takes, printing the lecture's log: how far one update per
-/// epoch gets given many epochs. `None` when `seconds` is 0 (the run is optional).
-pub fn per_epoch_for_seconds(
-    data: &Dataset,
-    config: &TrainingConfig,
-    seconds: f64,
-) -> Result<Option<History>> {
-    if seconds <= 0.0 {
-        return Ok(None);
-    }
-    let training = TrainingConfig {
-        evaluations_per_epoch: 1,
-        ..TrainingConfig::per_epoch()
-            .with_shared_settings(config)
-            .for_seconds(seconds)
-    };
-    Ok(Some(
-        train_with(data, &training, LectureLog::default())?.history,
-    ))
-}
-
-/// One row per run of [`train_seeds`] (seed, final training loss, final test accuracy), then
-/// the range of each.
-pub fn seed_table(runs: &[History]) -> Table {
-    let finals: Vec<(u64, f64, f64)> = runs
-        .iter()
-        .filter_map(|h| {
-            let e = h.epochs.last()?;
-            Some((h.config.seed, e.train_loss, e.test_accuracy))
-        })
-        .collect();
-    let mut rows: Vec<Vec<String>> = finals
-        .iter()
-        .map(|(seed, loss, acc)| vec![seed.to_string(), format!("{loss:.4}"), format!("{acc:.2}")])
-        .collect();
-    let range = |f: fn(&(u64, f64, f64)) -> f64, digits: usize| {
-        let lo = finals.iter().map(f).fold(f64::INFINITY, f64::min);
-        let hi = finals.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
-        format!("{lo:.digits$} to {hi:.digits$}")
-    };
-    if !finals.is_empty() {
-        rows.push(vec!["range".into(), range(|r| r.1, 4), range(|r| r.2, 2)]);
-    }
-    Table {
-        header: ["seed", "final train loss", "final test acc (%)"]
-            .map(String::from)
-            .to_vec(),
-        rows,
-    }
-}
-
 impl Comparison {
     /// Whether the race ran on more than one engine (then labels name the engine).
     fn several_engines(&self) -> bool {
         self.runs
             .iter()
-            .any(|h| h.engine_name() != self.runs[0].engine_name())
+            .any(|h| h.engine.engine != self.runs[0].engine.engine)
     }
 
     /// `24b (minibatch)`, or `24b (minibatch), burn` when engines are compared.
     pub fn label(&self, run: &History) -> String {
         if self.several_engines() {
-            format!("{}, {}", run.label(), run.engine_name())
+            format!("{}, {}", run.label(), run.engine.engine)
         } else {
             run.label()
         }
@@ -210,8 +133,7 @@ impl Comparison {
         runs: &[&History],
         x: impl Fn(&Checkpoint) -> f64,
     ) -> Figure {
-        let empty = Figure::new(title, x_label, "test accuracy (%)")
-            .legend(SeriesLabelPosition::LowerRight);
+        let empty = Figure::new(title, x_label, "test accuracy (%)");
         runs.iter().fold(empty, |fig, h| {
             fig.line(
                 &self.label(h),
@@ -295,10 +217,10 @@ impl Comparison {
 
     /// The runs on the race's first engine: per update and per epoch the engines agree.
     fn first_engine(&self) -> Vec<&History> {
-        let first = self.runs.first().map_or("", |h| h.engine_name());
+        let first = self.runs.first().map(|h| h.engine.engine);
         self.runs
             .iter()
-            .filter(|h| h.engine_name() == first)
+            .filter(|h| Some(h.engine.engine) == first)
             .collect()
     }
 
@@ -359,11 +281,11 @@ impl Comparison {
 
     /// Seconds of training per update of `rule` on each engine, in race order: what decides
     /// who wins on the clock.
-    pub fn microseconds_per_update(&self, rule: LearningRule) -> Vec<(String, f64)> {
+    pub fn microseconds_per_update(&self, rule: LearningRule) -> Vec<(Engine, f64)> {
         self.runs
             .iter()
             .filter(|h| h.rule() == rule)
-            .map(|h| (h.engine_name().to_string(), microseconds_per_update(h)))
+            .map(|h| (h.engine.engine, microseconds_per_update(h)))
             .collect()
     }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Table;
-use crate::config::{LearningRule, TrainingConfig};
+use crate::config::{Engine, LearningRule, TrainingConfig};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::plot::Figure;
@@ -62,8 +62,8 @@ pub struct Sweep {
     pub config: SweepConfig,
     /// One point per batch size.
     pub points: Vec<SweepPoint>,
-    /// Which implementation trained, in a word (`fused`, `burn`).
-    pub engine: String,
+    /// Which implementation trained (`None` if the sweep was stopped before its first point).
+    pub engine: Option<Engine>,
 }
 
 /// Trains every batch size of `config` twice: for a fixed number of epochs and for a fixed time.
@@ -81,13 +81,13 @@ pub fn sweep_batch_sizes(data: &Dataset, config: &SweepConfig) -> Result<Sweep> 
     let mut sizes: Vec<usize> = config.batch_sizes.iter().map(|&b| b.min(n)).collect();
     sizes.sort_unstable();
     sizes.dedup();
-    let (mut points, mut engine) = (Vec::new(), String::new());
+    let (mut points, mut engine) = (Vec::new(), None);
     for batch_size in sizes {
         // Stop (■) ends the sweep: the points measured in full are the result.
         match measure(data, config, batch_size, n)? {
             Some((point, trained_by)) => {
                 points.push(point);
-                engine = trained_by;
+                engine = Some(trained_by);
             }
             None => break,
         }
@@ -115,7 +115,7 @@ fn measure(
     config: &SweepConfig,
     batch_size: usize,
     n: usize,
-) -> Result<Option<(SweepPoint, String)>> {
+) -> Result<Option<(SweepPoint, Engine)>> {
     let rule = rule_for(batch_size, n);
     let lecture = TrainingConfig::lecture(rule);
     let sized = TrainingConfig {
@@ -140,11 +140,11 @@ fn measure(
         },
     )?
     .history;
-    if crate::stop::requested() {
+    if by_epochs.was_interrupted() {
         return Ok(None);
     }
     let by_time = train(data, &base.clone().for_seconds(config.seconds))?.history;
-    if crate::stop::requested() {
+    if by_time.was_interrupted() {
         return Ok(None);
     }
     let point = SweepPoint {
@@ -156,7 +156,7 @@ fn measure(
         accuracy_after_seconds: by_time.final_accuracy().unwrap_or(0.0),
         updates_after_seconds: by_time.updates(),
     };
-    Ok(Some((point, by_epochs.engine_name().to_string())))
+    Ok(Some((point, by_epochs.engine.engine)))
 }
 
 impl Sweep {
@@ -170,10 +170,10 @@ impl Sweep {
                 .collect()
         };
         Figure::new(
-            &format!(
-                "Batch size: from one sample to the whole set ({})",
-                self.engine
-            ),
+            &match self.engine {
+                Some(engine) => format!("Batch size: from one sample to the whole set ({engine})"),
+                None => "Batch size: from one sample to the whole set".into(),
+            },
             "samples per update (log scale)",
             "test accuracy (%)",
         )

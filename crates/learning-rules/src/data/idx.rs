@@ -12,7 +12,7 @@ const IMAGES_MAGIC: u32 = 2051;
 const LABELS_MAGIC: u32 = 2049;
 
 /// The file's bytes, gunzipped when the name ends in `.gz`.
-pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if path.extension().is_none_or(|ext| ext != "gz") {
         return Ok(raw);
@@ -81,7 +81,7 @@ fn parse_header(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<Vec
 }
 
 /// Pixels of an IDX image file (`magic 2051`, `n × 28 × 28` bytes), scaled to [0, 1].
-pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
+pub(crate) fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
     let dims = parse_header(bytes, path, IMAGES_MAGIC, "image")?;
     if dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
         return Err(Error::corrupt(
@@ -93,7 +93,7 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
 }
 
 /// Labels of an IDX label file (`magic 2049`), each 0–9.
-pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
     parse_header(bytes, path, LABELS_MAGIC, "label")?;
     let labels = &bytes[8..];
     if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {

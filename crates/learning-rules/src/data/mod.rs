@@ -13,9 +13,13 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+#[cfg(test)]
+mod fuzz_tests;
 mod idx;
+#[cfg(test)]
+mod tests;
 
-pub use idx::{parse_images, parse_labels, read_maybe_gz};
+pub(crate) use idx::{parse_images, parse_labels, read_maybe_gz};
 
 /// Side of an MNIST image in pixels.
 pub const IMAGE_SIDE: usize = 28;
@@ -46,25 +50,6 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => "mnist",
             DatasetKind::FashionMnist => "fashion-mnist",
-        }
-    }
-
-    /// What each label means, for plots and reports.
-    pub fn class_names(self) -> [&'static str; CLASSES] {
-        match self {
-            DatasetKind::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-            DatasetKind::FashionMnist => [
-                "T-shirt/top",
-                "Trouser",
-                "Pullover",
-                "Dress",
-                "Coat",
-                "Sandal",
-                "Shirt",
-                "Sneaker",
-                "Bag",
-                "Ankle boot",
-            ],
         }
     }
 
@@ -260,7 +245,9 @@ impl Dataset {
         Dataset::load_kind(DatasetKind::Mnist)
     }
 
-    /// `dataset` from wherever [`locate`] finds it, checksums verified.
+    /// `dataset`, checksums verified, from `$MNIST_DIR` (or `$FASHION_MNIST_DIR`) if set, else the
+    /// first `data/<name>/` in the current folder or its parents, else the repository this crate
+    /// was built from, else a system folder (Debian's Fashion-MNIST package).
     pub fn load_kind(kind: DatasetKind) -> Result<Dataset> {
         let dir = locate(kind)?;
         Dataset::load_dir(kind, &dir, true)
@@ -314,7 +301,7 @@ impl Dataset {
 /// `notebooks/` or from anywhere else: `$MNIST_DIR` (or `$FASHION_MNIST_DIR`) if set, else the
 /// first `data/<name>/` in the current folder or its parents, else the repository this crate
 /// was built from, else a system folder (Debian's Fashion-MNIST package).
-pub fn locate(dataset: DatasetKind) -> Result<PathBuf> {
+pub(crate) fn locate(dataset: DatasetKind) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os(dataset.env_var()) {
         // An explicit choice is never second-guessed: report its missing file, if any.
         let dir = PathBuf::from(dir);

@@ -8,8 +8,11 @@ use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer, SgdCon
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::{EVAL_CHUNK, GradientEngine};
+use crate::config::Engine;
 use crate::data::{IMAGE_PIXELS, Split};
+use crate::device::DeviceKind;
 use crate::error::{Error, Result};
+use crate::history::EngineUsed;
 use crate::model::{Network, Weights};
 
 pub(crate) struct BurnEngine {
@@ -22,10 +25,16 @@ pub(crate) struct BurnEngine {
     images: Tensor<2>,
     labels: Tensor<1, Int>,
     device: Device,
+    device_kind: DeviceKind,
 }
 
 impl BurnEngine {
-    pub(crate) fn new(weights: &Weights, train: &Split, device: Device) -> Result<BurnEngine> {
+    pub(crate) fn new(
+        weights: &Weights,
+        train: &Split,
+        device: Device,
+        device_kind: DeviceKind,
+    ) -> Result<BurnEngine> {
         Ok(BurnEngine {
             network: Some(Network::from_weights(weights, &device)),
             optimizer: SgdConfig::new().init(),
@@ -33,6 +42,7 @@ impl BurnEngine {
             images: images_tensor(train, 0..train.len(), &device),
             labels: labels_tensor(&train.labels, &device),
             device,
+            device_kind,
         })
     }
 
@@ -53,7 +63,7 @@ impl BurnEngine {
         let value = loss
             .clone()
             .try_into_scalar::<f32>()
-            .map_err(|e| Error::Tensor(format!("{e:?}")))?;
+            .map_err(Error::tensor)?;
         Ok((loss, value))
     }
 
@@ -106,7 +116,7 @@ impl GradientEngine for BurnEngine {
                 .int()
                 .sum()
                 .try_into_scalar::<i64>()
-                .map_err(|e| Error::Tensor(format!("{e:?}")))?;
+                .map_err(Error::tensor)?;
         }
         Ok(100.0 * correct as f64 / test.len() as f64)
     }
@@ -115,8 +125,12 @@ impl GradientEngine for BurnEngine {
         self.network().weights()
     }
 
-    fn describe(&self) -> String {
-        format!("burn ({:?})", self.device.clone().inner())
+    fn used(&self) -> EngineUsed {
+        EngineUsed {
+            engine: Engine::Burn,
+            device: self.device_kind,
+            detail: format!("burn ({:?})", self.device.clone().inner()),
+        }
     }
 
     fn path(&self) -> String {

@@ -2,9 +2,10 @@
 //! arithmetic.
 //!
 //! [`GradientEngine`] is what a loop needs: accumulate a batch's gradient, update, or both at
-//! once, and measure accuracy. Two engines implement it and give the same numbers (the tests in
-//! `tests.rs`): [`burn`], burn's autodiff on any device, and [`fused`], a hand-fused CPU path for
-//! this one network. [`build`] picks one from the configuration.
+//! once, and measure accuracy. Two engines implement it, doing the same arithmetic in another
+//! order, so that their weights agree to 1e-4 after the same updates (the tests in `tests.rs`):
+//! [`burn`], burn's autodiff on any device, and [`fused`], a hand-fused CPU path for this one
+//! network. [`build`] picks one from the configuration.
 
 mod burn;
 mod fused;
@@ -16,6 +17,7 @@ use crate::config::Engine;
 use crate::data::Split;
 use crate::device::DeviceKind;
 use crate::error::{Error, Result};
+use crate::history::EngineUsed;
 use crate::model::Weights;
 
 /// Test images are classified this many at a time, by either engine, to bound memory.
@@ -44,7 +46,7 @@ pub(crate) trait GradientEngine: Send {
     fn weights(&self) -> Result<Weights>;
 
     /// For the history: which implementation on which device.
-    fn describe(&self) -> String;
+    fn used(&self) -> EngineUsed;
 
     /// For the network cell: how the updates are computed, as a student would say it.
     fn path(&self) -> String;
@@ -75,6 +77,7 @@ pub(crate) fn build(
             &weights,
             train,
             device.burn_device()?,
+            device,
         )?)
     })
 }

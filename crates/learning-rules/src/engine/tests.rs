@@ -17,7 +17,7 @@ fn small_set(n: usize) -> Split {
 
 fn burn_engine(train: &Split) -> BurnEngine {
     let device = DeviceKind::Cpu.burn_device().expect("cpu");
-    BurnEngine::new(&Weights::init(7), train, device).expect("engine")
+    BurnEngine::new(&Weights::init(7), train, device, DeviceKind::Cpu).expect("engine")
 }
 
 /// The gradient of the mean loss over all of `train`, from one backward pass.

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Figure, SeriesLabelPosition};
+use super::Figure;
 use crate::error::Result;
-use crate::history::History;
+use crate::history::{EpochRecord, History};
 
 /// Trailing mean of the last `window` values (fewer at the start), one point per value,
 /// numbered from 1.
@@ -37,37 +37,52 @@ fn thin(points: Vec<(f64, f64)>, max: usize) -> Vec<(f64, f64)> {
     points.into_iter().step_by(step).collect()
 }
 
+/// `(position on an axis of epochs, value)` of every epoch of `run`: a stopped epoch at its
+/// fraction (2.45), not at a whole epoch it never finished.
+fn per_epoch(run: &History, value: impl Fn(&EpochRecord) -> f64) -> Vec<(f64, f64)> {
+    run.epochs
+        .iter()
+        .map(|e| (e.position(run.train_samples), value(e)))
+        .collect()
+}
+
+/// Marks the stopped epoch of `run` (line `series`), if it has one, as partial.
+fn mark_partial(
+    fig: Figure,
+    series: usize,
+    run: &History,
+    value: impl Fn(&EpochRecord) -> f64,
+) -> Figure {
+    match run.epochs.iter().find(|e| e.partial) {
+        Some(e) => {
+            let share = 100.0 * e.samples as f64 / run.train_samples.max(1) as f64;
+            let text = format!("epoch {} stopped at {share:.0} %", e.epoch);
+            fig.marker(series, &text, (e.position(run.train_samples), value(e)))
+        }
+        None => fig,
+    }
+}
+
 /// Mean training loss per epoch, one line per run.
 pub fn loss_per_epoch(runs: &[&History]) -> Figure {
-    runs.iter().fold(
-        Figure::new("Training loss per epoch", "epoch", "mean training loss"),
-        |fig, h| {
-            fig.line(
-                &h.label(),
-                h.epochs
-                    .iter()
-                    .map(|e| (e.epoch as f64, e.train_loss))
-                    .collect(),
-            )
-        },
-    )
+    let mut fig = Figure::new("Training loss per epoch", "epoch", "mean training loss");
+    for (i, h) in runs.iter().enumerate() {
+        fig = fig.line(&h.label(), per_epoch(h, |e| e.train_loss));
+        fig = mark_partial(fig, i, h, |e| e.train_loss);
+    }
+    fig
 }
 
 /// Test accuracy per epoch, one line per run, the best epoch of each marked.
 pub fn accuracy_per_epoch(runs: &[&History]) -> Figure {
-    let mut fig = Figure::new("Test accuracy per epoch", "epoch", "test accuracy (%)")
-        .legend(SeriesLabelPosition::LowerRight);
+    let mut fig = Figure::new("Test accuracy per epoch", "epoch", "test accuracy (%)");
     for (i, h) in runs.iter().enumerate() {
-        fig = fig.line(
-            &h.label(),
-            h.epochs
-                .iter()
-                .map(|e| (e.epoch as f64, e.test_accuracy))
-                .collect(),
-        );
+        fig = fig.line(&h.label(), per_epoch(h, |e| e.test_accuracy));
+        fig = mark_partial(fig, i, h, |e| e.test_accuracy);
         if let Some(best) = h.best_epoch() {
             let text = format!("  best {:.2}% (epoch {})", best.test_accuracy, best.epoch);
-            fig = fig.marker(i, &text, (best.epoch as f64, best.test_accuracy));
+            let at = (best.position(h.train_samples), best.test_accuracy);
+            fig = fig.marker(i, &text, at);
         }
     }
     fig
@@ -91,27 +106,23 @@ pub fn update_losses(run: &History, window: usize) -> Figure {
 /// The training loss so far, on an axis of epochs: every update's loss (faint, when there is
 /// more than one update per epoch) and each finished epoch's mean. What a training cell redraws
 /// while it runs.
-pub fn training_loss_so_far(run: &History) -> Figure {
+pub(crate) fn training_loss_so_far(run: &History) -> Figure {
     let title = format!("Training loss so far, {}", run.label());
     let mut fig = Figure::new(&title, "epoch", "loss");
-    let per_epoch = run
+    let updates_per_epoch = run
         .epochs
         .first()
         .map_or(run.update_losses.len(), |e| e.updates);
-    if per_epoch > 1 {
+    if updates_per_epoch > 1 {
         let at_epoch = indexed(&run.update_losses)
             .into_iter()
-            .map(|(i, loss)| (i / per_epoch as f64, loss))
+            .map(|(i, loss)| (i / updates_per_epoch as f64, loss))
             .collect();
         fig = fig.trace("loss of each update", thin(at_epoch, 4000));
     }
-    fig.line(
-        "mean loss of each epoch",
-        run.epochs
-            .iter()
-            .map(|e| (e.epoch as f64, e.train_loss))
-            .collect(),
-    )
+    let fig = fig.line("mean loss of each epoch", per_epoch(run, |e| e.train_loss));
+    let series = usize::from(updates_per_epoch > 1);
+    mark_partial(fig, series, run, |e| e.train_loss)
 }
 
 // A run's own charts are methods of `History`, so a cell writes `run.history.loss_figure()`;

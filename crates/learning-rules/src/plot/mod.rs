@@ -11,12 +11,10 @@ mod charts;
 mod draw;
 
 use base64::Engine as _;
-pub use plotters::chart::SeriesLabelPosition;
 use plotters::prelude::*;
 
-pub use self::charts::{
-    accuracy_per_epoch, loss_per_epoch, moving_average, training_loss_so_far, update_losses,
-};
+pub(crate) use self::charts::training_loss_so_far;
+pub use self::charts::{accuracy_per_epoch, loss_per_epoch, moving_average, update_losses};
 use crate::error::{Error, Result};
 use crate::files::write_file;
 
@@ -70,7 +68,6 @@ pub struct Figure {
     markers: Vec<Marker>,
     size: (u32, u32),
     log_x: bool,
-    legend: SeriesLabelPosition,
 }
 
 impl Figure {
@@ -84,7 +81,6 @@ impl Figure {
             markers: Vec::new(),
             size: (800, 500),
             log_x: false,
-            legend: SeriesLabelPosition::UpperRight,
         }
     }
 
@@ -128,18 +124,6 @@ impl Figure {
     /// A logarithmic x axis (batch sizes, update counts).
     pub fn log_x(mut self) -> Figure {
         self.log_x = true;
-        self
-    }
-
-    /// Where the legend goes (upper right unless told): choose a corner the lines leave empty.
-    pub fn legend(mut self, position: SeriesLabelPosition) -> Figure {
-        self.legend = position;
-        self
-    }
-
-    /// Size in pixels of the PNG shown inline (and of the SVG).
-    pub fn size(mut self, width: u32, height: u32) -> Figure {
-        self.size = (width, height);
         self
     }
 
@@ -192,7 +176,7 @@ impl Figure {
             Some("svg") => self.to_svg()?.into_bytes(),
             Some("png") => self.to_png(png_width)?,
             _ => {
-                return Err(Error::write(path, "use a file name ending in .png or .svg"));
+                return Err(Error::UnknownFormat { path: path.into() });
             }
         };
         write_file(path, bytes)

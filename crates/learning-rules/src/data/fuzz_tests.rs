@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::{parse_images, parse_labels, read_maybe_gz};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use learning_rules::data::{parse_images, parse_labels, read_maybe_gz};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -67,7 +67,7 @@ fn run_cases(
     name: &str,
     original: &[u8],
     seed: u64,
-    parse: fn(&[u8], &Path) -> learning_rules::Result<usize>,
+    parse: fn(&[u8], &Path) -> crate::Result<usize>,
 ) -> (usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
@@ -100,11 +100,11 @@ fn run_cases(
     (loads, errors)
 }
 
-fn images(bytes: &[u8], path: &Path) -> learning_rules::Result<usize> {
+fn images(bytes: &[u8], path: &Path) -> crate::Result<usize> {
     parse_images(bytes, path).map(|p| p.len())
 }
 
-fn labels(bytes: &[u8], path: &Path) -> learning_rules::Result<usize> {
+fn labels(bytes: &[u8], path: &Path) -> crate::Result<usize> {
     parse_labels(bytes, path).map(|l| l.len())
 }
 

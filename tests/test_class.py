@@ -1,0 +1,144 @@
+"""The class on one machine (scripts/class.sh, deploy/class/): JupyterHub with three students on
+127.0.0.1, each running cells in their own kernel as their own system user, none able to read
+another's copy; a wrong password refused; a fresh copy on request. The image and Helm values for Kubernetes are
+checked as far as this machine can: they parse, and say what the class set-up says. The load test
+is test_class_load.py's: it starts a hub of its own, after this module's has stopped.
+
+Needs root (it makes system users). Run through scripts/test.sh.
+"""
+import asyncio
+import json
+import os
+import pathlib
+import pwd
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="makes system users: run as root")
+
+CLASS_ROOT = pathlib.Path(os.environ.get("LEARNING_RULES_CLASS_ROOT", "/srv/learning-rules"))
+STUDENTS = ["classtesta", "classtestb", "classtestc"]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    import class_load_test as load
+
+    subprocess.run([REPO / "scripts" / "class.sh", "install"], check=True)
+    out = tmp_path_factory.mktemp("hub")
+    password, token, port = secrets.token_urlsafe(12), secrets.token_hex(32), load.free_port()
+    args = type("Args", (), {"out": out})
+    process = load.start_hub(args, password, token, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(load.wait_for_hub(url, process))
+        yield url, password, token
+    finally:
+        asyncio.run(load.stop_servers(url, token, STUDENTS))
+        load.stop_hub(process)
+
+
+async def student_session(url, name, password, cells):
+    """Logs `name` in, opens 24b's kernel and runs `cells`; returns their outputs."""
+    import aiohttp
+    import class_load_test as load
+
+    student = load.Student(url, name, password, think=(0, 0), seed=0)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as student.http:
+        await student.login_and_start()
+        await student.open_notebook()
+        try:
+            return [await student.execute(cell) for cell in cells]
+        finally:
+            await student.ws.close()
+            student.reader.cancel()
+
+
+def test_a_wrong_password_is_refused(hub):
+    import class_load_test as load
+
+    url, password, _ = hub
+    with pytest.raises(load.Failed, match="login refused"):
+        asyncio.run(student_session(url, STUDENTS[0], password + "x", []))
+
+
+def test_three_students_each_run_cells_in_their_own_kernel_and_cannot_read_each_other(hub):
+    url, password, _ = hub
+    copy_of = lambda name: f"/home/{name}/lecture-24/24b_update_per_minibatch.ipynb"  # noqa: E731
+    shared = json.loads((CLASS_ROOT / "project/.venv/share/jupyter/kernels/rust/kernel.json")
+                        .read_text())["env"]["EVCXR_SHARED_BUILD"]
+
+    async def everyone():
+        sessions = []
+        for i, name in enumerate(STUDENTS):
+            neighbour = STUDENTS[(i + 1) % len(STUDENTS)]
+            sessions.append(student_session(url, name, password, [
+                ':dep learning-rules = "0.1"\nuse learning_rules::prelude::*;',
+                'println!("{} {}", std::env::var("USER").unwrap(), TrainingConfig::per_minibatch().batch_size);',
+                # Their own copy: readable and writable.
+                f'let mine: bool = std::fs::read_to_string("{copy_of(name)}").is_ok();',
+                # A neighbour's copy, the shared build and the originals: out of reach.
+                f'let theirs: bool = std::fs::read_to_string("{copy_of(neighbour)}").is_ok();',
+                f'let shared: bool = std::fs::write("{shared}/student-was-here", "x").is_ok();',
+                f'let originals: bool = std::fs::write("{CLASS_ROOT}/project/notebooks/x.ipynb", "x").is_ok();',
+                'println!("mine {mine} theirs {theirs} shared {shared} originals {originals}");',
+            ]))
+        return await asyncio.gather(*sessions)
+
+    results = asyncio.run(everyone())
+    for name, outputs in zip(STUDENTS, results):
+        assert [errors for _, _, errors in outputs] == [[]] * len(outputs), (name, outputs)
+        assert outputs[1][1].strip() == f"{name} 100"
+        assert outputs[-1][1].strip() == "mine true theirs false shared false originals false"
+        home = pwd.getpwnam(name).pw_dir
+        assert os.stat(home).st_mode & 0o777 == 0o700
+        notebook = pathlib.Path(copy_of(name))
+        assert notebook.stat().st_uid == pwd.getpwnam(name).pw_uid
+    assert not (pathlib.Path(shared) / "student-was-here").exists()
+
+
+def test_a_system_account_is_never_a_student(hub):
+    import class_load_test as load
+
+    url, password, _ = hub
+    name = "classtestsys"
+    if subprocess.run(["id", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--no-create-home", name], check=True)
+    with pytest.raises(load.Failed, match="server did not start"):
+        asyncio.run(student_session(url, name, password, []))
+
+
+def test_a_fresh_copy_moves_the_old_one_aside():
+    name = STUDENTS[0]
+    home = pathlib.Path(pwd.getpwnam(name).pw_dir)
+    edited = home / "lecture-24" / "24b_update_per_minibatch.ipynb"
+    edited.write_text("{}")
+    done = subprocess.run([REPO / "scripts" / "class.sh", "fresh-copy", name],
+                          capture_output=True, text=True, check=True)
+    assert "fresh copy in" in done.stdout
+    original = (CLASS_ROOT / "project/notebooks/24b_update_per_minibatch.ipynb").read_text()
+    assert edited.read_text() == original
+    aside = [p for p in home.iterdir() if p.name.startswith("lecture-24.")]
+    assert any((p / edited.name).read_text() == "{}" for p in aside)
+
+
+def test_the_kubernetes_files_say_what_the_class_set_up_says():
+    import yaml
+
+    values = yaml.safe_load((REPO / "deploy/kubernetes/values.yaml").read_text())
+    assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == "shared-password"
+    assert "SharedPasswordAuthenticator" not in values["hub"]["config"], "no password in files"
+    single = values["singleuser"]
+    assert single["extraEnv"]["RAYON_NUM_THREADS"] == "1"
+    assert single["memory"]["guarantee"] == "512M" and values["cull"]["timeout"] == 600
+    dockerfile = (REPO / "deploy/kubernetes/Dockerfile").read_text()
+    # The kernel and its shared build are made by the project's own set-up, outside /home.
+    assert "scripts/setup.sh" in dockerfile
+    assert "LEARNING_RULES_KERNEL_ROOT=/opt/learning-rules/kernel" in dockerfile
+    assert "lecture-24" in single["lifecycleHooks"]["postStart"]["exec"]["command"][-1]

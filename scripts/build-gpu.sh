@@ -14,6 +14,6 @@ mkdir -p .gpu/bundle
 strip -o .gpu/bundle/learning-rules "$BIN"
 xz -9 -T0 -f -k .gpu/bundle/learning-rules
 rm .gpu/bundle/learning-rules
-cp scripts/gpu-check.sh .gpu/bundle/
+cp scripts/gpu-check.sh scripts/gpu-speed.sh scripts/gpu-binary.sh .gpu/bundle/
 ls -l "$BIN" .gpu/bundle/
-echo "== built $BIN; to carry: .gpu/bundle/ (run scripts/gpu-check.sh on the GPU machine)"
+echo "== built $BIN; to carry: .gpu/bundle/ (run scripts/gpu-check.sh and scripts/gpu-speed.sh on the GPU machine)"

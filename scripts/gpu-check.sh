@@ -19,25 +19,19 @@
 #  - 24b's 10 updates once more with TF32 allowed (CUBECL_CUDA_TF32=1), printed only: the
 #    build keeps f32 matmuls in f32 (scripts/patches/cubecl-cuda-*.patch); this shows the
 #    difference the patch makes on this GPU.
+#  - Stop and the time budget on the GPU (on the CPU with GPU_CHECK_CPU_ONLY=1): SIGINT 1 s and
+#    6 s into per-sample training ends the run with the lecture's "Interrupted at epoch" line,
+#    exit status 130 and the history saved; a time budget of 3 s ends it as such. Each line
+#    shows the seconds the run took in all, to compare with the budget.
 set -euo pipefail
 BIN="${1:-.gpu/bundle/learning-rules.xz}"
 OUT="${GPU_CHECK_OUT:-output/gpu-check}"
 CPU_ONLY="${GPU_CHECK_CPU_ONLY:-0}"
 mkdir -p "$OUT"
-if [[ "$BIN" == *.xz ]]; then
-    UNPACKED="$(mktemp -d)"
-    trap 'rm -rf "$UNPACKED"' EXIT
-    xz -dc "$BIN" > "$UNPACKED/learning-rules"
-    chmod +x "$UNPACKED/learning-rules"
-    BIN="$UNPACKED/learning-rules"
-fi
-# cubecl's PTX path needs libdevice for exp and log; point it at the CUDA toolkit's.
-if [ -z "${CUDA_PATH:-}" ]; then
-    for dir in /usr/local/cuda /usr/local/cuda-* /opt/cuda; do
-        if [ -f "$dir/nvvm/libdevice/libdevice.10.bc" ]; then export CUDA_PATH="$dir"; break; fi
-    done
-fi
-echo "== GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo none found)"
+UNPACKED="$(mktemp -d)"
+trap 'rm -rf "$UNPACKED"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/gpu-binary.sh"
+gpu_binary "$BIN" "$UNPACKED"
 echo "== CUDA_PATH=${CUDA_PATH:-unset}"
 
 run() {  # name device engine rule args...
@@ -71,6 +65,45 @@ if [ "$CPU_ONLY" != 1 ]; then
     run 24c cuda burn "${samples[@]}" || status=1
     CUBECL_CUDA_TF32=1 run 24b-10-updates-tf32 cuda burn "${ten[@]}" || status=1
 fi
+
+# Stop and the time budget, as on the CPU: SIGINT 1 s in (while the device starts up) and 6 s in
+# (training) ends the run with its history saved and exit status 130; a budget of 3 s ends it
+# as "time-budget". Per-sample training, on the GPU when there is one.
+stop_device=$([ "$CPU_ONLY" = 1 ] && echo cpu || echo cuda)
+stop_check() {  # name seconds-before-SIGINT | name budget-seconds (with "budget")
+    local name="$1" after="$2" dir="$OUT/stop-$1-$stop_device"
+    local args=(train --rule per-sample --device "$stop_device" --epochs 100 --out "$dir")
+    [ "$name" = budget ] && args+=(--time-budget "$after")
+    local started=$SECONDS rc=0
+    "$BIN" "${args[@]}" > "$dir.log" 2>&1 &
+    local pid=$!
+    if [ "$name" != budget ]; then sleep "$after"; kill -INT "$pid" 2>/dev/null || true; fi
+    wait "$pid" || rc=$?
+    python3 - "$dir" "$name" "$rc" "$((SECONDS - started))" "$after" "$stop_device" <<'PY'
+import json, os, sys
+out, name, rc, wall, after, device = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+log = open(out + ".log").read()
+path = f"{out}/per-sample.json"
+h = json.load(open(path)) if os.path.exists(path) else None
+stopped = (h or {}).get("stopped") or {}
+reason = stopped.get("reason")
+if name == "budget":
+    label, ok = f"time budget of {after} s on {device}", rc == 0 and isinstance(reason, dict) and "time-budget" in reason
+else:
+    label, ok = f"SIGINT {after} s after the start on {device} ({name})", rc == 130 and reason == "interrupted" and "Interrupted at epoch" in log
+seen = f"exit {rc}, {wall} s in all, history {'saved' if h else 'missing'}, stopped: {reason}"
+if h and h["epochs"]:
+    e = h["epochs"][-1]
+    seen += f", last epoch {e['seconds']:.2f} s of training over {e.get('samples', '?')} samples"
+print(f"{'ok  ' if ok else 'FAIL'} {label}: {seen}")
+if not ok:
+    print("     " + "\n     ".join(log.strip().splitlines()[-5:]))
+sys.exit(0 if ok else 1)
+PY
+}
+stop_check startup 1 || status=1
+stop_check training 6 || status=1
+stop_check budget 3 || status=1
 
 python3 - "$OUT" "$CPU_ONLY" "$BIN" <<'PY' || status=1
 import json, os, subprocess, sys

@@ -79,7 +79,7 @@ def lab():
 
 # The training cell's outputs, read in the page: the chart's image (its data URI's length and
 # tail tell one drawing from the next), the progress line, and whether the cell is done.
-WATCH_TRAINING_CELL = """() => {
+TRAINING_CELL_STATE = """() => {
     const cell = [...document.querySelectorAll('.jp-CodeCell')]
         .find(c => c.querySelector('.jp-InputArea').innerText.includes('Recorder::new'));
     if (!cell) return null;
@@ -91,6 +91,23 @@ WATCH_TRAINING_CELL = """() => {
         done: /\\[\\d+\\]/.test(cell.querySelector('.jp-InputArea-prompt').textContent),
     };
 }"""
+# Records every state the training cell passes through, as the page changes, into
+# window.trainingSeen: polling from outside would miss drawings that come while the browser
+# and the kernel share two busy cores.
+WATCH_TRAINING_CELL = """() => {
+    const state = """ + TRAINING_CELL_STATE + """;
+    const seen = window.trainingSeen = {charts: [], progress: [], done: false};
+    const note = () => {
+        const now = state();
+        if (!now) return;
+        if (now.chart && !seen.charts.includes(now.chart)) seen.charts.push(now.chart);
+        if (now.progress && !seen.progress.includes(now.progress)) seen.progress.push(now.progress);
+        seen.done = now.done;
+    };
+    new MutationObserver(note).observe(document.body,
+        {subtree: true, childList: true, attributes: true, characterData: true});
+    note();
+}"""
 PARAMETERS_DONE = """() => {
     const cell = [...document.querySelectorAll('.jp-CodeCell')]
         .find(c => c.querySelector('.jp-InputArea').innerText.includes('..TrainingConfig::per_minibatch()'));
@@ -99,21 +116,17 @@ PARAMETERS_DONE = """() => {
 
 
 def watch_training(page, timeout=600):
-    """Polls the training cell until it is done; returns the distinct charts and progress lines
-    seen while it ran, and saves a screenshot of it mid-run."""
-    charts, progress, deadline, shot = [], [], time.monotonic() + timeout, False
+    """Waits until the training cell is done; returns the distinct charts and progress lines
+    it showed while it ran, and saves a screenshot of it mid-run."""
+    deadline, shot = time.monotonic() + timeout, False
     while time.monotonic() < deadline:
-        state = page.evaluate(WATCH_TRAINING_CELL)
-        if state and state["done"]:
-            return charts, progress
-        if state and state["chart"] and state["chart"] not in charts:
-            charts.append(state["chart"])
-        if state and state["progress"] and state["progress"] not in progress:
-            progress.append(state["progress"])
-        if not shot and len(charts) >= 2:
+        seen = page.evaluate("() => window.trainingSeen")
+        if seen["done"]:
+            return seen["charts"], seen["progress"]
+        if not shot and len(seen["charts"]) >= 2:
             page.screenshot(path=str(OUT / "24b-live.png"))
             shot = True
-        time.sleep(0.1)
+        time.sleep(0.2)
     pytest.fail(f"the training cell did not finish in {timeout} s")
 
 
@@ -137,6 +150,7 @@ def test_24b_runs_in_jupyterlab_in_chromium(lab):
         kernel_name = page.evaluate(
             "window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayName")
         idle = time.monotonic() - opened
+        page.evaluate(WATCH_TRAINING_CELL)
         # Not awaited: the command's promise settles only when every cell has run.
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function(PARAMETERS_DONE, timeout=900_000, polling=100)

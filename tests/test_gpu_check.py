@@ -56,6 +56,9 @@ def test_cpu_half_runs_and_prints_the_yardstick(binary, tmp_path):
     assert re.search(r"24c on cpu \(burn\): \d+\.\d\d s for 2,000 samples, \d+\.\d s per epoch at that pace", text), text
     gap = float(re.search(r"the CPU's two engines: weights (\S+) apart", text).group(1))
     assert 0 < gap < 0.1, text  # different summation orders, the same training
+    assert re.search(r"^ok   SIGINT 1 s after the start on cpu \(startup\): exit 130, \d+ s in all, history saved, stopped: interrupted", text, re.M), text
+    assert re.search(r"^ok   SIGINT 6 s after the start on cpu \(training\): exit 130, [67] s in all, history saved", text, re.M), text
+    assert re.search(r"^ok   time budget of 3 s on cpu: exit 0, [34] s in all, history saved, stopped: \{'time-budget'", text, re.M), text
     assert "== GPU check, CPU half: ran" in text
     assert not list(tmp_path.glob("*/weights.json")), "the 7 MB weight files are removed"
 

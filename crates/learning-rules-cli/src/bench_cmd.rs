@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use learning_rules::{Dataset, Engine, Error, LearningRule, Result, TrainingConfig, train};
+use learning_rules::{
+    Dataset, DeviceKind, Engine, Error, LearningRule, Result, TrainingConfig, train,
+};
 
 use crate::memory;
 
@@ -21,6 +23,9 @@ pub struct BenchArgs {
     /// auto (fused on the CPU), burn or fused.
     #[arg(long, default_value = "auto", value_parser = crate::parse::<Engine>)]
     engine: Engine,
+    /// cpu or cuda [default: as `train` chooses; the thread sweep: cpu].
+    #[arg(long, value_parser = crate::parse::<DeviceKind>)]
+    device: Option<DeviceKind>,
     /// Also write the results as a JSON array to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -151,6 +156,11 @@ fn time_rule(data: &Dataset, rule: LearningRule, args: &BenchArgs) -> Result<(Ro
     let config = TrainingConfig {
         epochs: 1,
         engine: args.engine,
+        // Threads matter to the CPU only: a `cuda` build sweeps the CPU unless told otherwise.
+        device: match args.device {
+            None if args.threads_sweep => Some(DeviceKind::Cpu),
+            device => device,
+        },
         train_samples: (rule == LearningRule::PerSample).then_some(args.sample_subset),
         ..TrainingConfig::lecture(rule)
     };

@@ -57,6 +57,18 @@ impl Recorder<LectureLog> {
 impl<O: Observer> Recorder<O> {
     /// [`Recorder::new`] reporting to `observer` instead of printing.
     pub fn with_observer(config: &TrainingConfig, learner: &Learner, observer: O) -> Recorder<O> {
+        Recorder::watching(config, learner, observer, Watch::start())
+    }
+
+    /// [`Recorder::with_observer`] for a run whose `watch` started earlier: [`crate::train()`]
+    /// starts it before building the learner, so that Stop while a GPU starts up (seconds)
+    /// ends the run at its first batch instead of the process.
+    pub(crate) fn watching(
+        config: &TrainingConfig,
+        learner: &Learner,
+        observer: O,
+        watch: Watch,
+    ) -> Recorder<O> {
         let n = learner.train_len();
         let evaluate_every = match config.rule {
             LearningRule::PerEpoch => usize::MAX,
@@ -87,7 +99,7 @@ impl<O: Observer> Recorder<O> {
             pending: (0.0, 0),
             updates: 0,
             stopped: None,
-            watch: Watch::start(),
+            watch,
         };
         recorder.observer.start(&recorder.history);
         recorder

@@ -128,6 +128,9 @@ mod platform {
             let mut ours: libc::sigaction = std::mem::zeroed();
             ours.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
             libc::sigemptyset(&mut ours.sa_mask);
+            // A system call the signal lands in resumes instead of failing with EINTR: a GPU
+            // driver waiting on the device, or a file being written, carries on unharmed.
+            ours.sa_flags = libc::SA_RESTART;
             let mut previous: libc::sigaction = std::mem::zeroed();
             libc::sigaction(libc::SIGINT, &ours, &mut previous);
             previous

@@ -11,6 +11,7 @@ use crate::history::Run;
 use crate::learner::{Learner, TrainingOrder};
 use crate::observer::Observer;
 use crate::recorder::Recorder;
+use crate::stop::Watch;
 
 /// Trains the lecture's network on `data` under `config`, silently. A run that ends early
 /// (Stop or Ctrl-C, the time budget, a loss that diverged) comes back like any other, with the
@@ -22,8 +23,9 @@ pub fn train(data: &Dataset, config: &TrainingConfig) -> Result<Run> {
 /// [`train`], reporting to `observer` as it goes: [`crate::LectureLog`] prints the lecture's
 /// log, the CLI draws a progress bar.
 pub fn train_with(data: &Dataset, config: &TrainingConfig, observer: impl Observer) -> Result<Run> {
+    let watch = Watch::start();
     let mut learner = Learner::new(data, config)?;
-    let mut log = Recorder::with_observer(config, &learner, observer);
+    let mut log = Recorder::watching(config, &learner, observer, watch);
     let mut order = TrainingOrder::for_config(learner.train_len(), config);
     for _ in 0..config.epochs {
         match config.rule {

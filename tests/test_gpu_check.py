@@ -57,8 +57,12 @@ def test_cpu_half_runs_and_prints_the_yardstick(binary, tmp_path):
     gap = float(re.search(r"the CPU's two engines: weights (\S+) apart", text).group(1))
     assert 0 < gap < 0.1, text  # different summation orders, the same training
     assert re.search(r"^ok   SIGINT 1 s after the start on cpu \(startup\): exit 130, \d+ s in all, history saved, stopped: interrupted", text, re.M), text
-    assert re.search(r"^ok   SIGINT 6 s after the start on cpu \(training\): exit 130, [67] s in all, history saved", text, re.M), text
-    assert re.search(r"^ok   time budget of 3 s on cpu: exit 0, [34] s in all, history saved, stopped: \{'time-budget'", text, re.M), text
+    stopped = re.search(r"^ok   SIGINT 6 s after the start on cpu \(training\): exit 130, (\d+) s in all, history saved", text, re.M)
+    budget = re.search(r"^ok   time budget of 3 s on cpu: exit 0, (\d+) s in all, history saved, stopped: \{'time-budget'", text, re.M)
+    assert stopped and budget, text
+    # Stop acts at the next batch and the budget at the batch that uses it up (milliseconds here);
+    # the bounds leave seconds for a busy machine to load the data and write the charts.
+    assert 6 <= int(stopped.group(1)) <= 10 and 3 <= int(budget.group(1)) <= 8, text
     assert "== GPU check, CPU half: ran" in text
     assert not list(tmp_path.glob("*/weights.json")), "the 7 MB weight files are removed"
 

@@ -96,3 +96,35 @@ fn fused_per_sample_step_equals_burn_step() {
         "weights differ by {diff} after 200 per-sample updates"
     );
 }
+
+/// A minibatch update is split between however many threads the engine has (a share of the
+/// batch each, forward and back, then a band of every layer's rows at the update): the weights
+/// are burn's whatever the count.
+#[test]
+fn fused_minibatch_steps_equal_burn_steps_on_any_thread_count() {
+    let train = small_set(1000);
+    let order: Vec<u32> = (0..1000).collect();
+    let mut burn = burn_engine(&train);
+    for batch in order.chunks(100) {
+        burn.step(batch, 0.1).unwrap();
+    }
+    let expected = burn.weights().unwrap();
+    for threads in 1..=4 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut fused = pool.install(|| FusedEngine::new(Weights::init(7), &train));
+        let s = if threads == 1 { "" } else { "s" };
+        let detail = fused.used().detail;
+        assert!(
+            detail.ends_with(&format!(", {threads} thread{s})")),
+            "{detail}"
+        );
+        for batch in order.chunks(100) {
+            fused.step(batch, 0.1).unwrap();
+        }
+        let diff = fused.weights().unwrap().gap(&expected);
+        assert!(diff <= 1e-4, "{threads} threads: weights differ by {diff}");
+    }
+}

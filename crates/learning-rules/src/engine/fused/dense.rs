@@ -80,36 +80,41 @@ pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usiz
     }
 }
 
-/// `layer += coef · (inputᵀ · delta)` and `bias += coef · Σ delta`: a layer's weight gradient
-/// added straight into its destination (weights or pending gradient).
-pub(super) fn add_outer(
-    layer: &mut LayerWeights,
+/// `band += coef · (inputᵀ · delta)` for a band of a weight's rows: rows `first..` of an
+/// `inputs × outputs` weight, `input` being `b × inputs` and `delta` `b × outputs`. A layer's
+/// weight gradient added straight into its destination (weights or pending gradient), by one
+/// core or, band by band, by several.
+pub(super) fn add_outer_band(
+    band: &mut [f32],
+    first: usize,
     input: &[f32],
     delta: &[f32],
     b: usize,
     coef: f32,
 ) {
-    let (m, n) = (layer.inputs, layer.outputs);
-    assert_eq!(input.len(), b * m);
-    assert_eq!(delta.len(), b * n);
-    assert_eq!(layer.weight.len(), m * n);
-    // SAFETY: `input` is `b × m`, `delta` is `b × n`, the weight `m × n`, all row-major (the
-    // lengths are checked above).
+    let (inputs, outputs) = (input.len() / b, delta.len() / b);
+    let rows = band.len() / outputs;
+    assert_eq!(input.len(), b * inputs);
+    assert_eq!(delta.len(), b * outputs);
+    assert_eq!(band.len(), rows * outputs);
+    assert!(first + rows <= inputs);
+    // SAFETY: `input` is `b × inputs`, `delta` is `b × outputs`, the band `rows × outputs`, all
+    // row-major, and columns `first..first + rows` of `input` exist (all checked above).
     unsafe {
         gemm(
-            m,
-            n,
+            rows,
+            outputs,
             b,
-            layer.weight.as_mut_ptr(),
+            band.as_mut_ptr(),
             1,
-            n as isize,
+            outputs as isize,
             true,
-            input.as_ptr(),
-            m as isize,
+            input.as_ptr().add(first),
+            inputs as isize,
             1,
             delta.as_ptr(),
             1,
-            n as isize,
+            outputs as isize,
             1.0,
             coef,
             false,
@@ -118,8 +123,12 @@ pub(super) fn add_outer(
             Parallelism::None,
         );
     }
-    for row in delta.chunks_exact(n) {
-        axpy(&mut layer.bias, coef, row);
+}
+
+/// `bias += coef · Σ delta`, over the rows of `delta`: a bias's gradient.
+pub(super) fn add_bias(bias: &mut [f32], delta: &[f32], coef: f32) {
+    for row in delta.chunks_exact(bias.len()) {
+        axpy(bias, coef, row);
     }
 }
 

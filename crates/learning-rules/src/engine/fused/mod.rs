@@ -8,32 +8,37 @@
 //!   units select;
 //! - [`sparse`] and [`gather`]: batches go through the first layer from their non-zero pixels;
 //! - [`dense`]: the two small layers go through `gemm`, gradients added straight into place;
-//! - [`simd`]: the kernels are compiled for AVX-512, AVX2+FMA and a baseline, picked at run time.
+//! - [`simd`]: the kernels are compiled for AVX-512, AVX2+FMA and a baseline, picked at run time
+//!   (`gemm` too, through its `x86-v4` feature);
+//! - [`team`]: the engine's own threads, awake between batches.
 //!
 //! A batch is split between the cores ([`FusedEngine::pass`]): each takes its share forward and
 //! back to the activation gradients; then, to update the weights, the cores meet once more and
-//! one updates the first layer while the other updates the two dense ones (twice per batch, not
-//! once per operation). The per-epoch rule's pending gradient needs no second meeting: each core
-//! adds its share into a gradient of its own, summed at the update.
+//! each updates a [`Band`] of every layer's rows (twice per batch, not once per operation). The
+//! per-epoch rule's pending gradient needs no second meeting: each core adds its share into a
+//! gradient of its own, summed at the update.
 //!
 //! How it got here, measured with `perf record` (call graphs via DWARF) and `learning-rules bench`
 //! on a 2-core AMD EPYC (AVX2): a minibatch epoch took 1.28 s through the first version, 1.02 s
 //! with the sparse first layer, 0.88 s with the two-phase parallel pass, 0.67 s skipping pixels
 //! that are zero in the whole batch, 0.55–0.68 s with the training set's non-zeros listed once.
-//! The cores wait about 0.05 s per epoch at the two meetings.
+//! Then on a 2-core Xeon (AVX-512), where that version took 0.45–0.46 s: 0.41 s with `gemm`'s
+//! AVX-512 kernels, 0.40 s with the team in place of rayon's pool.
 
 mod dense;
 mod gather;
 mod sample;
 mod simd;
 mod sparse;
+mod team;
 
-use rayon::prelude::*;
-
-use self::dense::{add_outer, argmax, axpy, linear, matmul_bt, relu_mask, softmax_grad};
+use self::dense::{
+    add_bias, add_outer_band, argmax, axpy, linear, matmul_bt, relu_mask, softmax_grad,
+};
 use self::gather::Term;
 use self::simd::Simd;
 use self::sparse::Sparse;
+use self::team::Team;
 use super::{EVAL_CHUNK, GradientEngine};
 use crate::config::Engine;
 use crate::data::{CLASSES, IMAGE_PIXELS, Split};
@@ -52,6 +57,8 @@ pub(crate) struct FusedEngine {
     /// One share of the batch per core, with its activations and gradients, reused across
     /// updates.
     parts: Vec<Part>,
+    /// The threads that take the shares.
+    team: Team,
     simd: Simd,
 }
 
@@ -68,6 +75,10 @@ struct Part {
     dh2: Vec<f32>,
     /// This share's part of the pending gradient (per-epoch rule), laid out as the weights.
     pending: Option<Weights>,
+    /// The summed loss of its rows at the last pass; the test images it got right at the last
+    /// evaluation.
+    loss: f64,
+    correct: usize,
 }
 
 /// Where a pass adds its weight gradient (times a coefficient).
@@ -81,10 +92,10 @@ enum Destination {
 
 impl Destination {
     /// The fewest rows a core takes of a batch. Each share has fixed costs (its pass through the
-    /// two dense layers, and for an update the meeting of the cores, where the weights are
-    /// updated by two of them whatever their number), so shares of a few rows cost more than
-    /// they save: on a 16-core Xeon, 24b's batches of 100 took 0.63 s per epoch on 4 cores and
-    /// 0.94 s on 16; 24a's accumulation, which has no meeting, gained up to 8 (issue 25's table).
+    /// two dense layers, and for an update the meeting of the cores), so shares of a few rows
+    /// cost more than they save: on a 16-core Xeon, 24b's batches of 100 took 0.63 s per epoch
+    /// on 4 cores and 0.94 s on 16; 24a's accumulation, which has no meeting, gained up to 8
+    /// (issue 25's table, measured when two cores did every update however many there were).
     /// With these minimums a batch of 100 goes to at most 4 cores for an update and 8 for an
     /// accumulation; 2 cores split it as before.
     fn min_rows_per_part(self) -> usize {
@@ -99,13 +110,15 @@ impl FusedEngine {
     pub(crate) fn new(weights: Weights, train: &Split) -> FusedEngine {
         let mut train_pixels = Sparse::default();
         train_pixels.set_rows(train.images.chunks_exact(IMAGE_PIXELS));
+        // As many threads as rayon's pool has (burn's CPU backend uses that pool): what the
+        // process may use, or `RAYON_NUM_THREADS` (see `threads`).
+        let threads = rayon::current_num_threads();
         FusedEngine {
             weights,
             train_pixels,
             train_labels: train.labels.clone(),
-            parts: (0..rayon::current_num_threads())
-                .map(|_| Part::default())
-                .collect(),
+            parts: (0..threads).map(|_| Part::default()).collect(),
+            team: Team::new(threads),
             simd: Simd::detect(),
         }
     }
@@ -114,9 +127,8 @@ impl FusedEngine {
     /// mean loss. The weight gradient times `coef` is added to `destination`.
     ///
     /// Updating the weights needs every share's activation gradients, so the cores meet again
-    /// and one updates the first layer while the other updates the two dense ones. A pending
-    /// gradient needs no meeting: each core adds its share into a gradient of its own, and
-    /// [`FusedEngine::take_pending`] sums them.
+    /// and each updates a [`Band`] of the weights. A pending gradient needs no meeting: each core
+    /// adds its share into a gradient of its own, and [`FusedEngine::take_pending`] sums them.
     fn pass(&mut self, batch: &[u32], coef: f32, destination: Destination) -> f32 {
         let b = batch.len();
         let per_part = b
@@ -125,33 +137,26 @@ impl FusedEngine {
         let parts = &mut self.parts[..b.div_ceil(per_part)];
         let (w, simd) = (&self.weights, self.simd);
         let (pixels, labels) = (&self.train_pixels, &self.train_labels[..]);
-        let loss: f64 = parts
-            .par_iter_mut()
-            .zip(batch.par_chunks(per_part))
-            .map(|(part, rows)| {
-                let loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
-                if destination == Destination::Pending {
-                    let mut pending = part.pending.take().unwrap_or_else(|| zeros_like(w));
-                    let [t1, t2, t3] = &mut pending.layers;
-                    add_first_layer_gradient(t1, &[&*part], coef, simd);
-                    add_dense_gradients(t2, t3, &[&*part], coef);
-                    part.pending = Some(pending);
-                }
-                loss
-            })
-            .sum();
+        self.team.for_each(parts, |i, part| {
+            let rows = &batch[i * per_part..((i + 1) * per_part).min(b)];
+            part.loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
+            if destination == Destination::Pending {
+                let mut pending = part.pending.take().unwrap_or_else(|| zeros_like(w));
+                Band::whole(&mut pending).add_gradient(&[&*part], coef, simd);
+                part.pending = Some(pending);
+            }
+        });
         if destination == Destination::Weights {
-            let [t1, t2, t3] = &mut self.weights.layers;
             let parts: Vec<&Part> = parts.iter().collect();
-            rayon::join(
-                || add_first_layer_gradient(t1, &parts, coef, simd),
-                || add_dense_gradients(t2, t3, &parts, coef),
-            );
+            let mut bands = Band::split(&mut self.weights, &parts);
+            self.team
+                .for_each(&mut bands, |_, band| band.add_gradient(&parts, coef, simd));
         }
+        let loss: f64 = parts.iter().map(|p| p.loss).sum();
         (loss / b as f64) as f32
     }
 
-    /// How many threads share a batch: rayon's pool, which is as many as the process may use
+    /// How many threads share a batch: the size of rayon's pool, as many as the process may use
     /// (the machine's cores, or fewer under a cgroup CPU quota or an affinity mask, as
     /// `std::thread::available_parallelism` reads them) unless `RAYON_NUM_THREADS` says otherwise:
     /// how a class gives each kernel its share.
@@ -176,25 +181,101 @@ impl FusedEngine {
     }
 }
 
-/// `W1 += coef · xᵀ·dH1` and its bias, over the rows of pixels that are non-zero in `parts`.
-fn add_first_layer_gradient(target: &mut LayerWeights, parts: &[&Part], coef: f32, simd: Simd) {
-    let terms: Vec<Term<'_>> = parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
-    simd.gather_axpy_rows(&mut target.weight, &terms, H1, coef);
-    for row in parts.iter().flat_map(|p| p.dh1.chunks_exact(H1)) {
-        axpy(&mut target.bias, coef, row);
-    }
+/// The rows of the weights one core updates: a band of `W1`'s rows (pixels `first_pixel..`), a
+/// band of `W2`'s rows (inputs `first_input..`) and, for one of the cores, `W3` and the biases.
+/// Every core that took a share of the batch takes a band: when one core updated `W1` and
+/// another the two dense layers, the rest waited, however many there were.
+struct Band<'w> {
+    first_pixel: usize,
+    w1: &'w mut [f32],
+    first_input: usize,
+    w2: &'w mut [f32],
+    rest: Option<Rest<'w>>,
 }
 
-/// The two dense layers' gradients from `parts`, times `coef`, added into `t2` and `t3`.
-fn add_dense_gradients(t2: &mut LayerWeights, t3: &mut LayerWeights, parts: &[&Part], coef: f32) {
-    for p in parts {
-        let rows = p.z.len() / CLASSES;
-        add_outer(t3, &p.h2, &p.z, rows, coef);
-        add_outer(t2, &p.h1, &p.dh2, rows, coef);
+/// `W3` and the three biases: small, so one core takes them all.
+struct Rest<'w> {
+    b1: &'w mut [f32],
+    b2: &'w mut [f32],
+    w3: &'w mut LayerWeights,
+}
+
+impl<'w> Band<'w> {
+    /// All of `w`, for one core.
+    fn whole(w: &'w mut Weights) -> Band<'w> {
+        Band::split(w, &[]).pop().expect("one band")
+    }
+
+    /// `w` in one band per share of the batch (at least one): `W1`'s rows split so that each
+    /// band has as many of the batch's non-zero pixels (the gradient's cost: pixels near the
+    /// centre are non-zero in many more images than those near the edge), `W2`'s evenly.
+    fn split(w: &'w mut Weights, parts: &[&Part]) -> Vec<Band<'w>> {
+        let n = parts.len().max(1);
+        let nonzeros = |pixel: usize| -> usize {
+            parts
+                .iter()
+                .map(|p| p.by_pixel.start[pixel + 1] - p.by_pixel.start[pixel])
+                .sum()
+        };
+        let total: usize = (0..IMAGE_PIXELS).map(nonzeros).sum();
+        let mut pixel_bounds = vec![0];
+        let mut seen = 0;
+        for pixel in 0..IMAGE_PIXELS {
+            seen += nonzeros(pixel);
+            if pixel_bounds.len() < n && seen * n >= total * pixel_bounds.len() {
+                pixel_bounds.push(pixel + 1);
+            }
+        }
+        pixel_bounds.resize(n, IMAGE_PIXELS);
+        let [l1, l2, l3] = &mut w.layers;
+        let mut rest = Some(Rest {
+            b1: &mut l1.bias,
+            b2: &mut l2.bias,
+            w3: l3,
+        });
+        let (mut w1, mut w2) = (&mut l1.weight[..], &mut l2.weight[..]);
+        (0..n)
+            .map(|c| {
+                let pixels = pixel_bounds.get(c + 1).unwrap_or(&IMAGE_PIXELS) - pixel_bounds[c];
+                let (first_input, inputs) = (c * H1 / n, (c + 1) * H1 / n - c * H1 / n);
+                let (band1, tail1) = std::mem::take(&mut w1).split_at_mut(pixels * H1);
+                let (band2, tail2) = std::mem::take(&mut w2).split_at_mut(inputs * H2);
+                (w1, w2) = (tail1, tail2);
+                Band {
+                    first_pixel: pixel_bounds[c],
+                    w1: band1,
+                    first_input,
+                    w2: band2,
+                    rest: if c == n - 1 { rest.take() } else { None },
+                }
+            })
+            .collect()
+    }
+
+    /// The band's part of the weight gradient of `parts`, times `coef`, added into it.
+    fn add_gradient(&mut self, parts: &[&Part], coef: f32, simd: Simd) {
+        let terms: Vec<Term<'_>> = parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
+        simd.gather_axpy_rows(self.w1, self.first_pixel, &terms, H1, coef);
+        for p in parts {
+            add_outer_band(self.w2, self.first_input, &p.h1, &p.dh2, p.rows(), coef);
+        }
+        if let Some(rest) = &mut self.rest {
+            for p in parts {
+                add_bias(rest.b1, &p.dh1, coef);
+                add_bias(rest.b2, &p.dh2, coef);
+                add_outer_band(&mut rest.w3.weight, 0, &p.h2, &p.z, p.rows(), coef);
+                add_bias(&mut rest.w3.bias, &p.z, coef);
+            }
+        }
     }
 }
 
 impl Part {
+    /// How many of the batch's rows this share holds.
+    fn rows(&self) -> usize {
+        self.z.len() / CLASSES
+    }
+
     /// `rows` of the training set (its `pixels` and `labels`) through the network and back to
     /// the gradients of every activation, with `scale` the weight of one sample's loss;
     /// returns the summed loss.
@@ -234,7 +315,7 @@ impl Part {
         for _ in 0..b {
             self.h1.extend_from_slice(&l1.bias);
         }
-        simd.gather_axpy_rows(&mut self.h1, &[(&self.by_image, &l1.weight)], H1, 1.0);
+        simd.gather_axpy_rows(&mut self.h1, 0, &[(&self.by_image, &l1.weight)], H1, 1.0);
         self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
         linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
         linear(&w.layers[2], &self.h2, b, &mut self.z, false);
@@ -285,19 +366,16 @@ impl GradientEngine for FusedEngine {
         let mut correct = 0;
         // Each core classifies one chunk of test images at a time.
         for group in chunks.chunks(self.parts.len()) {
-            correct += self
-                .parts
-                .par_iter_mut()
-                .zip(group)
-                .map(|(part, &start)| {
-                    let end = (start + EVAL_CHUNK).min(test.len());
-                    part.by_image.set_rows(
-                        test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS]
-                            .chunks_exact(IMAGE_PIXELS),
-                    );
-                    part.count_correct(w, &test.labels[start..end], simd)
-                })
-                .sum::<usize>();
+            let parts = &mut self.parts[..group.len()];
+            self.team.for_each(parts, |i, part| {
+                let (start, end) = (group[i], (group[i] + EVAL_CHUNK).min(test.len()));
+                part.by_image.set_rows(
+                    test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS]
+                        .chunks_exact(IMAGE_PIXELS),
+                );
+                part.correct = part.count_correct(w, &test.labels[start..end], simd);
+            });
+            correct += parts.iter().map(|p| p.correct).sum::<usize>();
         }
         Ok(100.0 * correct as f64 / test.len() as f64)
     }

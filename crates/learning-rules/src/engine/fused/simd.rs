@@ -76,6 +76,7 @@ impl Simd {
     pub(super) fn gather_axpy_rows(
         self,
         dst: &mut [f32],
+        first: usize,
         terms: &[Term<'_>],
         width: usize,
         scale: f32,
@@ -83,34 +84,42 @@ impl Simd {
         match self.0 {
             // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
+            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, first, terms, width, scale) },
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
-            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
+            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, first, terms, width, scale) },
+            Level::Baseline => gather_axpy_rows_body::<false>(dst, first, terms, width, scale),
         }
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn gather_axpy_rows_avx512(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
-    gather_axpy_rows_body::<true>(dst, terms, width, scale)
+/// One kernel body compiled twice, for AVX-512 and for AVX2+FMA: `#[target_feature]` applies
+/// to a whole function, so each level needs a function of its own around the shared body.
+macro_rules! compiled_for_x86 {
+    ($avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        fn $avx512($($arg: $ty),*) -> $ret {
+            $body
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $avx2($($arg: $ty),*) -> $ret {
+            $body
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn gather_axpy_rows_avx2(dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) {
-    gather_axpy_rows_body::<true>(dst, terms, width, scale)
-}
+compiled_for_x86!(
+    gather_axpy_rows_avx512,
+    gather_axpy_rows_avx2,
+    (dst: &mut [f32], first: usize, terms: &[Term<'_>], width: usize, scale: f32) -> (),
+    gather_axpy_rows_body::<true>(dst, first, terms, width, scale)
+);
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn sample_step_avx512(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+compiled_for_x86!(
+    sample_step_avx512,
+    sample_step_avx2,
+    (w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32,
     sample_step_body(w, x, label, lr)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn sample_step_avx2(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
-    sample_step_body(w, x, label, lr)
-}
+);

@@ -75,10 +75,6 @@ struct Part {
     dh2: Vec<f32>,
     /// This share's part of the pending gradient (per-epoch rule), laid out as the weights.
     pending: Option<Weights>,
-    /// The summed loss of its rows at the last pass; the test images it got right at the last
-    /// evaluation.
-    loss: f64,
-    correct: usize,
 }
 
 /// Where a pass adds its weight gradient (times a coefficient).
@@ -137,23 +133,23 @@ impl FusedEngine {
         let parts = &mut self.parts[..b.div_ceil(per_part)];
         let (w, simd) = (&self.weights, self.simd);
         let (pixels, labels) = (&self.train_pixels, &self.train_labels[..]);
-        self.team.for_each(parts, |i, part| {
+        let losses = self.team.map(parts, |i, part| {
             let rows = &batch[i * per_part..((i + 1) * per_part).min(b)];
-            part.loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
+            let loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
             if destination == Destination::Pending {
                 let mut pending = part.pending.take().unwrap_or_else(|| zeros_like(w));
                 Band::whole(&mut pending).add_gradient(&[&*part], coef, simd);
                 part.pending = Some(pending);
             }
+            loss
         });
         if destination == Destination::Weights {
             let parts: Vec<&Part> = parts.iter().collect();
             let mut bands = Band::split(&mut self.weights, &parts);
             self.team
-                .for_each(&mut bands, |_, band| band.add_gradient(&parts, coef, simd));
+                .map(&mut bands, |_, band| band.add_gradient(&parts, coef, simd));
         }
-        let loss: f64 = parts.iter().map(|p| p.loss).sum();
-        (loss / b as f64) as f32
+        (losses.iter().sum::<f64>() / b as f64) as f32
     }
 
     /// How many threads share a batch: the size of rayon's pool, as many as the process may use
@@ -211,17 +207,19 @@ impl<'w> Band<'w> {
     /// centre are non-zero in many more images than those near the edge), `W2`'s evenly.
     fn split(w: &'w mut Weights, parts: &[&Part]) -> Vec<Band<'w>> {
         let n = parts.len().max(1);
-        let nonzeros = |pixel: usize| -> usize {
-            parts
-                .iter()
-                .map(|p| p.by_pixel.start[pixel + 1] - p.by_pixel.start[pixel])
-                .sum()
-        };
-        let total: usize = (0..IMAGE_PIXELS).map(nonzeros).sum();
+        let nonzeros: Vec<usize> = (0..IMAGE_PIXELS)
+            .map(|pixel| {
+                parts
+                    .iter()
+                    .map(|p| p.by_pixel.start[pixel + 1] - p.by_pixel.start[pixel])
+                    .sum()
+            })
+            .collect();
+        let total: usize = nonzeros.iter().sum();
         let mut pixel_bounds = vec![0];
         let mut seen = 0;
-        for pixel in 0..IMAGE_PIXELS {
-            seen += nonzeros(pixel);
+        for (pixel, count) in nonzeros.iter().enumerate() {
+            seen += count;
             if pixel_bounds.len() < n && seen * n >= total * pixel_bounds.len() {
                 pixel_bounds.push(pixel + 1);
             }
@@ -367,15 +365,15 @@ impl GradientEngine for FusedEngine {
         // Each core classifies one chunk of test images at a time.
         for group in chunks.chunks(self.parts.len()) {
             let parts = &mut self.parts[..group.len()];
-            self.team.for_each(parts, |i, part| {
+            let counts = self.team.map(parts, |i, part| {
                 let (start, end) = (group[i], (group[i] + EVAL_CHUNK).min(test.len()));
                 part.by_image.set_rows(
                     test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS]
                         .chunks_exact(IMAGE_PIXELS),
                 );
-                part.correct = part.count_correct(w, &test.labels[start..end], simd);
+                part.count_correct(w, &test.labels[start..end], simd)
             });
-            correct += parts.iter().map(|p| p.correct).sum::<usize>();
+            correct += counts.iter().sum::<usize>();
         }
         Ok(100.0 * correct as f64 / test.len() as f64)
     }

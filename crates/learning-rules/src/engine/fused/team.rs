@@ -75,16 +75,32 @@ impl Team {
     }
 
     /// `work(i, &mut items[i])` for every item, item `i` on thread `i` of the team (there are no
-    /// more items than threads); returns when all are done.
-    pub(super) fn for_each<T: Send>(&self, items: &mut [T], work: impl Fn(usize, &mut T) + Sync) {
+    /// more items than threads); returns the results in the items' order when all are done.
+    pub(super) fn map<T: Send, R: Send>(
+        &self,
+        items: &mut [T],
+        work: impl Fn(usize, &mut T) -> R + Sync,
+    ) -> Vec<R> {
         assert!(items.len() <= self.size(), "more items than threads");
-        // Each thread locks only its own item: the locks are never contended.
-        let items: Vec<Mutex<&mut T>> = items.iter_mut().map(Mutex::new).collect();
+        // Each thread locks only its own item and result: the locks are never contended.
+        let items: Vec<Mutex<(&mut T, Option<R>)>> = items
+            .iter_mut()
+            .map(|item| Mutex::new((item, None)))
+            .collect();
         self.run(&|i| {
-            if let Some(item) = items.get(i) {
-                work(i, &mut item.lock().unwrap_or_else(PoisonError::into_inner));
+            if let Some(slot) = items.get(i) {
+                let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                let result = work(i, slot.0);
+                slot.1 = Some(result);
             }
         });
+        items
+            .into_iter()
+            .map(|slot| {
+                let (_, result) = slot.into_inner().unwrap_or_else(PoisonError::into_inner);
+                result.expect("every item was worked")
+            })
+            .collect()
     }
 
     /// `job(i)` on every thread `i` of the team, the caller being thread 0; returns when all
@@ -179,7 +195,7 @@ mod tests {
         let team = Team::new(3);
         let mut items = vec![(0usize, 0usize); 3];
         for round in 1..=1000 {
-            team.for_each(&mut items, |i, item| {
+            team.map(&mut items, |i, item| {
                 item.0 += 1;
                 item.1 = i * round;
             });
@@ -191,7 +207,7 @@ mod tests {
     fn fewer_items_than_threads_leaves_the_others_idle() {
         let team = Team::new(4);
         let mut items = vec![0u32; 2];
-        team.for_each(&mut items, |i, item| *item = i as u32 + 10);
+        team.map(&mut items, |i, item| *item = i as u32 + 10);
         assert_eq!(items, vec![10, 11]);
     }
 
@@ -200,10 +216,10 @@ mod tests {
         let team = Team::new(2);
         let mut items = vec![0u32; 2];
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            team.for_each(&mut items, |i, _| assert!(i == 0, "share {i} failed"));
+            team.map(&mut items, |i, _| assert!(i == 0, "share {i} failed"));
         }));
         assert!(result.is_err());
-        team.for_each(&mut items, |i, item| *item = i as u32 + 1);
+        team.map(&mut items, |i, item| *item = i as u32 + 1);
         assert_eq!(items, vec![1, 2]);
     }
 
@@ -212,7 +228,7 @@ mod tests {
         let team = Team::new(1);
         let caller = std::thread::current().id();
         let mut items = vec![None];
-        team.for_each(&mut items, |_, item| {
+        team.map(&mut items, |_, item| {
             *item = Some(std::thread::current().id())
         });
         assert_eq!(items, vec![Some(caller)]);
@@ -223,7 +239,7 @@ mod tests {
         let team = Team::new(2);
         let mut items = vec![0u32; 2];
         std::thread::sleep(super::SPIN * 5);
-        team.for_each(&mut items, |i, item| *item = i as u32 + 7);
+        team.map(&mut items, |i, item| *item = i as u32 + 7);
         assert_eq!(items, vec![7, 8]);
     }
 }

@@ -80,3 +80,12 @@ def test_stop_ends_train_with_the_run_so_far(kernel):
     assert seconds < 5, seconds
     # A variable from before the interrupted cell still answers.
     assert "6000" in kernel.run('println!("{}", learner.train_len());')
+
+
+def test_stop_while_no_cell_runs_keeps_every_variable(kernel):
+    """Stop pressed on an idle kernel, or while the next cell still compiles (the code's process
+    waits for it just the same), has nothing to stop: the variables stay (evcxr patch 0014)."""
+    kernel.run("let kept_through_stop: u32 = 42;")
+    kernel.km.interrupt_kernel()
+    time.sleep(1)  # the interrupt has reached the code's process
+    assert kernel.run('println!("{kept_through_stop}");').strip() == "42"

@@ -10,9 +10,10 @@
 //! be stopped.
 //!
 //! The project's kernel (scripts/setup.sh) is evcxr with a patch that turns Jupyter's interrupt
-//! into SIGINT for the process running the cells; without a handler that process would die,
-//! losing every variable. evcxr links a fresh copy of this crate into every cell, statics
-//! included: the runs of one cell share one copy of the counts below.
+//! into SIGINT for the process running the cells (patch 0001); during a cell without a handler
+//! that process dies, losing every variable (between cells it ignores SIGINT: patch 0014).
+//! evcxr links a fresh copy of this crate into every cell, statics included: the runs of one
+//! cell share one copy of the counts below.
 //!
 //! [`Recorder`]: crate::Recorder
 //! [`Recorder::stop_signal`]: crate::Recorder::stop_signal

@@ -56,7 +56,10 @@ fn fused_accumulated_gradient_equals_full_set_gradient() {
     let train = small_set(1050);
     let mut engine = FusedEngine::new(Weights::init(7), &train);
     chunked_gradient(&mut engine, train.len(), 100);
-    let fused = engine.take_pending().expect("a pending gradient");
+    let fused = engine
+        .take_pending()
+        .expect("a pending gradient")
+        .to_weights();
     let error = fused.gap(&full_gradient(&train));
     assert!(error <= 1e-4, "relative error {error}");
 }

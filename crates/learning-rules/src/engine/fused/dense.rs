@@ -10,14 +10,11 @@
 
 use gemm::{Parallelism, gemm};
 
-use crate::model::LayerWeights;
+use super::aligned::{AlignedVec, Layer};
 
 /// `out = x·W + bias`, optionally through ReLU; `x` is `b × inputs`.
-pub(super) fn linear(l: &LayerWeights, x: &[f32], b: usize, out: &mut Vec<f32>, relu: bool) {
-    out.clear();
-    for _ in 0..b {
-        out.extend_from_slice(&l.bias);
-    }
+pub(super) fn linear(l: &Layer, x: &[f32], b: usize, out: &mut AlignedVec, relu: bool) {
+    out.set_repeated(&l.bias, b);
     assert_eq!(x.len(), b * l.inputs);
     assert_eq!(l.weight.len(), l.inputs * l.outputs);
     assert_eq!(out.len(), b * l.outputs);

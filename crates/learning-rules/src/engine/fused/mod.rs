@@ -7,6 +7,7 @@
 //! - [`sample`]: a per-sample update touches only the weight rows its non-zero pixels and active
 //!   units select;
 //! - [`sparse`] and [`gather`]: batches go through the first layer from their non-zero pixels;
+//! - [`aligned`]: weights and activations start on a cache line;
 //! - [`dense`]: the two small layers go through `gemm`, gradients added straight into place;
 //! - [`simd`]: the kernels are compiled for AVX-512, AVX2+FMA and a baseline, picked at run time
 //!   (`gemm` too, through its `x86-v4` feature);
@@ -23,8 +24,13 @@
 //! with the sparse first layer, 0.88 s with the two-phase parallel pass, 0.67 s skipping pixels
 //! that are zero in the whole batch, 0.55–0.68 s with the training set's non-zeros listed once.
 //! Then on a 2-core Xeon (AVX-512), where that version took 0.45–0.46 s: 0.41 s with `gemm`'s
-//! AVX-512 kernels, 0.40 s with the team in place of rayon's pool.
+//! AVX-512 kernels, 0.40 s with the team in place of rayon's pool. Then [`aligned`]: every
+//! buffer on a cache line (a `Vec` of floats started 16 bytes past one, so every vector load
+//! straddled two). One thread: per-epoch 0.70–0.76 s → 0.57–0.62 s, minibatch 0.60–0.76 s →
+//! 0.58–0.64 s (the old figures varied with where the allocator put the weights); per-sample
+//! 1.16–1.23 s → 1.02–1.07 s.
 
+mod aligned;
 mod dense;
 mod gather;
 mod sample;
@@ -32,6 +38,7 @@ mod simd;
 mod sparse;
 mod team;
 
+use self::aligned::{AlignedVec, Layer, Params};
 use self::dense::{
     add_bias, add_outer_band, argmax, axpy, linear, matmul_bt, relu_mask, softmax_grad,
 };
@@ -45,12 +52,12 @@ use crate::data::{CLASSES, IMAGE_PIXELS, Split};
 use crate::device::DeviceKind;
 use crate::error::Result;
 use crate::history::EngineUsed;
-use crate::model::{LAYER_SIZES, LayerWeights, Weights};
+use crate::model::{LAYER_SIZES, Weights};
 
 const H1: usize = LAYER_SIZES[1];
 const H2: usize = LAYER_SIZES[2];
 pub(crate) struct FusedEngine {
-    weights: Weights,
+    weights: Params,
     /// The training images' non-zero pixels, found once rather than at every batch.
     train_pixels: Sparse,
     train_labels: Vec<u8>,
@@ -68,13 +75,13 @@ pub(crate) struct FusedEngine {
 struct Part {
     by_image: Sparse,
     by_pixel: Sparse,
-    h1: Vec<f32>,
-    h2: Vec<f32>,
-    z: Vec<f32>,
-    dh1: Vec<f32>,
-    dh2: Vec<f32>,
+    h1: AlignedVec,
+    h2: AlignedVec,
+    z: AlignedVec,
+    dh1: AlignedVec,
+    dh2: AlignedVec,
     /// This share's part of the pending gradient (per-epoch rule), laid out as the weights.
-    pending: Option<Weights>,
+    pending: Option<Params>,
 }
 
 /// Where a pass adds its weight gradient (times a coefficient).
@@ -110,7 +117,7 @@ impl FusedEngine {
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
         let threads = rayon::current_num_threads();
         FusedEngine {
-            weights,
+            weights: Params::from(&weights),
             train_pixels,
             train_labels: train.labels.clone(),
             parts: (0..threads).map(|_| Part::default()).collect(),
@@ -137,7 +144,7 @@ impl FusedEngine {
             let rows = &batch[i * per_part..((i + 1) * per_part).min(b)];
             let loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
             if destination == Destination::Pending {
-                let mut pending = part.pending.take().unwrap_or_else(|| zeros_like(w));
+                let mut pending = part.pending.take().unwrap_or_else(|| w.zeros_like());
                 Band::whole(&mut pending).add_gradient(&[&*part], coef, simd);
                 part.pending = Some(pending);
             }
@@ -164,7 +171,7 @@ impl FusedEngine {
     }
 
     /// The pending gradient summed over the cores' shares, and forgotten.
-    pub(crate) fn take_pending(&mut self) -> Option<Weights> {
+    pub(crate) fn take_pending(&mut self) -> Option<Params> {
         let mut shares = self.parts.iter_mut().filter_map(|p| p.pending.take());
         let mut total = shares.next()?;
         for share in shares {
@@ -193,19 +200,19 @@ struct Band<'w> {
 struct Rest<'w> {
     b1: &'w mut [f32],
     b2: &'w mut [f32],
-    w3: &'w mut LayerWeights,
+    w3: &'w mut Layer,
 }
 
 impl<'w> Band<'w> {
     /// All of `w`, for one core.
-    fn whole(w: &'w mut Weights) -> Band<'w> {
+    fn whole(w: &'w mut Params) -> Band<'w> {
         Band::split(w, &[]).pop().expect("one band")
     }
 
     /// `w` in one band per share of the batch (at least one): `W1`'s rows split so that each
     /// band has as many of the batch's non-zero pixels (the gradient's cost: pixels near the
     /// centre are non-zero in many more images than those near the edge), `W2`'s evenly.
-    fn split(w: &'w mut Weights, parts: &[&Part]) -> Vec<Band<'w>> {
+    fn split(w: &'w mut Params, parts: &[&Part]) -> Vec<Band<'w>> {
         let n = parts.len().max(1);
         let nonzeros: Vec<usize> = (0..IMAGE_PIXELS)
             .map(|pixel| {
@@ -279,7 +286,7 @@ impl Part {
     /// returns the summed loss.
     fn forward_backward(
         &mut self,
-        w: &Weights,
+        w: &Params,
         pixels: &Sparse,
         labels: &[u8],
         rows: &[u32],
@@ -296,10 +303,10 @@ impl Part {
             loss += f64::from(softmax_grad(z, label, scale));
         }
         // Gradients flowing back use the weights *before* this update.
-        resize(&mut self.dh2, b * H2);
+        self.dh2.set_zeros(b * H2);
         matmul_bt(&self.z, &w.layers[2].weight, &mut self.dh2, b, CLASSES, H2);
         relu_mask(&mut self.dh2, &self.h2);
-        resize(&mut self.dh1, b * H1);
+        self.dh1.set_zeros(b * H1);
         matmul_bt(&self.dh2, &w.layers[1].weight, &mut self.dh1, b, H2, H1);
         relu_mask(&mut self.dh1, &self.h1);
         self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
@@ -307,12 +314,9 @@ impl Part {
     }
 
     /// The `b` images in `by_image` through the network: post-ReLU `h1`, `h2` and logits `z`.
-    fn forward(&mut self, w: &Weights, b: usize, simd: Simd) {
+    fn forward(&mut self, w: &Params, b: usize, simd: Simd) {
         let l1 = &w.layers[0];
-        self.h1.clear();
-        for _ in 0..b {
-            self.h1.extend_from_slice(&l1.bias);
-        }
+        self.h1.set_repeated(&l1.bias, b);
         simd.gather_axpy_rows(&mut self.h1, 0, &[(&self.by_image, &l1.weight)], H1, 1.0);
         self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
         linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
@@ -320,7 +324,7 @@ impl Part {
     }
 
     /// How many of `labels` the network's logits for the images in `by_image` get right.
-    fn count_correct(&mut self, w: &Weights, labels: &[u8], simd: Simd) -> usize {
+    fn count_correct(&mut self, w: &Params, labels: &[u8], simd: Simd) -> usize {
         self.forward(w, labels.len(), simd);
         self.z
             .chunks_exact(CLASSES)
@@ -379,7 +383,7 @@ impl GradientEngine for FusedEngine {
     }
 
     fn weights(&self) -> Result<Weights> {
-        Ok(self.weights.clone())
+        Ok(self.weights.to_weights())
     }
 
     fn used(&self) -> EngineUsed {
@@ -393,18 +397,4 @@ impl GradientEngine for FusedEngine {
     fn path(&self) -> String {
         format!("fused path, {}, {}", self.simd.name(), self.threads())
     }
-}
-
-fn resize(v: &mut Vec<f32>, len: usize) {
-    v.clear();
-    v.resize(len, 0.0);
-}
-
-fn zeros_like(w: &Weights) -> Weights {
-    let mut z = w.clone();
-    for l in &mut z.layers {
-        l.weight.fill(0.0);
-        l.bias.fill(0.0);
-    }
-    z
 }

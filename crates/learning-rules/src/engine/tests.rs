@@ -131,3 +131,35 @@ fn fused_minibatch_steps_equal_burn_steps_on_any_thread_count() {
         assert!(diff <= 1e-4, "{threads} threads: weights differ by {diff}");
     }
 }
+
+/// Batches go through `W1` in one panel per core, the per-sample step through one: a learner
+/// that switches between them, even with a gradient pending, ends with the weights of an engine
+/// that never changed its layout (one thread).
+#[test]
+fn fused_switching_between_batches_and_samples_keeps_the_weights() {
+    let train = small_set(400);
+    let order: Vec<u32> = (0..400).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut fused = pool.install(|| FusedEngine::new(Weights::init(7), &train));
+        fused.step(&order[..100], 0.1).unwrap();
+        for &i in &order[100..110] {
+            fused.step(&[i], 0.01).unwrap();
+        }
+        fused.accumulate(&order[110..210], 0.5).unwrap();
+        fused.step(&[order[210]], 0.01).unwrap();
+        fused.update(0.1).unwrap();
+        fused.accumulate(&order[211..300], 0.5).unwrap();
+        fused.update(0.1).unwrap();
+        fused.step(&order[300..400], 0.1).unwrap();
+        fused.weights().unwrap()
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let diff = run(threads).gap(&one);
+        assert!(diff <= 1e-5, "{threads} threads: weights {diff} away");
+    }
+}

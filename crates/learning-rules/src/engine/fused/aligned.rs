@@ -8,8 +8,6 @@
 
 use std::ops::{Deref, DerefMut};
 
-use crate::model::{LayerWeights, Weights};
-
 /// One cache line of floats.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
@@ -28,6 +26,13 @@ impl AlignedVec {
     /// `len` zeros, keeping the buffer.
     pub(super) fn set_zeros(&mut self, len: usize) {
         self.lines.clear();
+        self.lines.resize(len.div_ceil(LINE), Line::default());
+        self.len = len;
+    }
+
+    /// `len` floats, keeping the buffer and the values it has (zeros where it grows): for a
+    /// buffer that is written before it is read.
+    pub(super) fn set_len(&mut self, len: usize) {
         self.lines.resize(len.div_ceil(LINE), Line::default());
         self.len = len;
     }
@@ -66,70 +71,12 @@ impl DerefMut for AlignedVec {
     }
 }
 
-/// One layer as the engine keeps it: [`LayerWeights`] in aligned buffers.
-#[derive(Clone)]
-pub(super) struct Layer {
-    pub(super) inputs: usize,
-    pub(super) outputs: usize,
-    pub(super) weight: AlignedVec,
-    pub(super) bias: AlignedVec,
-}
-
-/// The network as the engine trains it: [`Weights`] in aligned buffers.
-#[derive(Clone)]
-pub(in crate::engine) struct Params {
-    pub(super) layers: [Layer; 3],
-}
-
-impl From<&Weights> for Params {
-    fn from(w: &Weights) -> Params {
-        Params {
-            layers: w.layers.each_ref().map(|l| Layer {
-                inputs: l.inputs,
-                outputs: l.outputs,
-                weight: l.weight[..].into(),
-                bias: l.bias[..].into(),
-            }),
-        }
-    }
-}
-
-impl Params {
-    pub(in crate::engine) fn to_weights(&self) -> Weights {
-        Weights {
-            layers: self.layers.each_ref().map(|l| LayerWeights {
-                inputs: l.inputs,
-                outputs: l.outputs,
-                weight: l.weight.to_vec(),
-                bias: l.bias.to_vec(),
-            }),
-        }
-    }
-
-    /// Zeros in this network's shape: where a gradient is summed.
-    pub(super) fn zeros_like(&self) -> Params {
-        let mut z = self.clone();
-        for l in &mut z.layers {
-            l.weight.fill(0.0);
-            l.bias.fill(0.0);
-        }
-        z
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_buffer_starts_on_a_cache_line_and_reads_back_its_values() {
-        let w = Weights::init(3);
-        let p = Params::from(&w);
-        for l in &p.layers {
-            assert_eq!(l.weight.as_ptr() as usize % 64, 0);
-            assert_eq!(l.bias.as_ptr() as usize % 64, 0);
-        }
-        assert!(p.to_weights() == w);
+    fn starts_on_a_cache_line_and_reads_back_its_values() {
         let mut v = AlignedVec::from(&[1.0, 2.0, 3.0][..]);
         v.set_repeated(&[4.0, 5.0], 3);
         assert_eq!(&v[..], &[4.0, 5.0, 4.0, 5.0, 4.0, 5.0]);

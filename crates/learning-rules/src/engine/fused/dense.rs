@@ -10,31 +10,29 @@
 
 use gemm::{Parallelism, gemm};
 
-use super::aligned::{AlignedVec, Layer};
-
-/// `out = x·W + bias`, optionally through ReLU; `x` is `b × inputs`.
-pub(super) fn linear(l: &Layer, x: &[f32], b: usize, out: &mut AlignedVec, relu: bool) {
-    out.set_repeated(&l.bias, b);
-    assert_eq!(x.len(), b * l.inputs);
-    assert_eq!(l.weight.len(), l.inputs * l.outputs);
-    assert_eq!(out.len(), b * l.outputs);
+/// `out += x·W`, `x` being `b × k` and `W` `k × n`: a layer's forward pass, `out` holding its
+/// bias.
+pub(super) fn add_matmul(out: &mut [f32], x: &[f32], w: &[f32], b: usize, k: usize, n: usize) {
+    assert_eq!(x.len(), b * k);
+    assert_eq!(w.len(), k * n);
+    assert_eq!(out.len(), b * n);
     // SAFETY: all three matrices are dense row-major with the dimensions passed. The lengths are
     // checked above (in release builds too: three comparisons per call cost nothing measurable).
     unsafe {
         gemm(
             b,
-            l.outputs,
-            l.inputs,
+            n,
+            k,
             out.as_mut_ptr(),
             1,
-            l.outputs as isize,
+            n as isize,
             true,
             x.as_ptr(),
             1,
-            l.inputs as isize,
-            l.weight.as_ptr(),
+            k as isize,
+            w.as_ptr(),
             1,
-            l.outputs as isize,
+            n as isize,
             1.0,
             1.0,
             false,
@@ -43,9 +41,11 @@ pub(super) fn linear(l: &Layer, x: &[f32], b: usize, out: &mut AlignedVec, relu:
             Parallelism::None,
         );
     }
-    if relu {
-        out.iter_mut().for_each(|v| *v = v.max(0.0));
-    }
+}
+
+/// ReLU in place.
+pub(super) fn relu(v: &mut [f32]) {
+    v.iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
 /// `out = a · Wᵀ` with `a` `b × k` and `W` stored `n × k` (an `inputs × outputs` weight seen
@@ -80,36 +80,26 @@ pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usiz
     }
 }
 
-/// `band += coef · (inputᵀ · delta)` for a band of a weight's rows: rows `first..` of an
-/// `inputs × outputs` weight, `input` being `b × inputs` and `delta` `b × outputs`. A layer's
-/// weight gradient added straight into its destination (weights or pending gradient), by one
-/// core or, band by band, by several.
-pub(super) fn add_outer_band(
-    band: &mut [f32],
-    first: usize,
-    input: &[f32],
-    delta: &[f32],
-    b: usize,
-    coef: f32,
-) {
+/// `w += coef · (inputᵀ · delta)` for an `inputs × outputs` weight, `input` being `b × inputs`
+/// and `delta` `b × outputs`: a layer's weight gradient (or a range of its rows') added straight
+/// into its destination, weights or pending gradient.
+pub(super) fn add_outer(w: &mut [f32], input: &[f32], delta: &[f32], b: usize, coef: f32) {
     let (inputs, outputs) = (input.len() / b, delta.len() / b);
-    let rows = band.len() / outputs;
     assert_eq!(input.len(), b * inputs);
     assert_eq!(delta.len(), b * outputs);
-    assert_eq!(band.len(), rows * outputs);
-    assert!(first + rows <= inputs);
-    // SAFETY: `input` is `b × inputs`, `delta` is `b × outputs`, the band `rows × outputs`, all
-    // row-major, and columns `first..first + rows` of `input` exist (all checked above).
+    assert_eq!(w.len(), inputs * outputs);
+    // SAFETY: `input` is `b × inputs`, `delta` is `b × outputs` and `w` `inputs × outputs`, all
+    // row-major (checked above).
     unsafe {
         gemm(
-            rows,
+            inputs,
             outputs,
             b,
-            band.as_mut_ptr(),
+            w.as_mut_ptr(),
             1,
             outputs as isize,
             true,
-            input.as_ptr().add(first),
+            input.as_ptr(),
             inputs as isize,
             1,
             delta.as_ptr(),

@@ -8,16 +8,18 @@
 //!   units select;
 //! - [`sparse`] and [`gather`]: batches go through the first layer from their non-zero pixels;
 //! - [`aligned`]: weights and activations start on a cache line;
+//! - [`params`]: the weights, `W1` in one panel of units per core;
 //! - [`dense`]: the two small layers go through `gemm`, gradients added straight into place;
 //! - [`simd`]: the kernels are compiled for AVX-512, AVX2+FMA and a baseline, picked at run time
 //!   (`gemm` too, through its `x86-v4` feature);
 //! - [`team`]: the engine's own threads, awake between batches.
 //!
-//! A batch is split between the cores ([`FusedEngine::pass`]): each takes its share forward and
-//! back to the activation gradients; then, to update the weights, the cores meet once more and
-//! each updates a [`Band`] of every layer's rows (twice per batch, not once per operation). The
-//! per-epoch rule's pending gradient needs no second meeting: each core adds its share into a
-//! gradient of its own, summed at the update.
+//! A batch is split between the cores two ways ([`FusedEngine::pass`]): by samples for the
+//! dense layers forward, the loss and `dH2`; by hidden units for the first layer. Each core
+//! takes a range of the first layer's units ([`params`]) forward, then back from `dH2` (their
+//! gradient, and the update of their columns of `W1`, rows of `W2` and entries of `b1`), so that
+//! `W1`, three quarters of the weights, is read and written by one core only. Four meetings a
+//! batch.
 //!
 //! How it got here, measured with `perf record` (call graphs via DWARF) and `learning-rules bench`
 //! on a 2-core AMD EPYC (AVX2): a minibatch epoch took 1.28 s through the first version, 1.02 s
@@ -28,21 +30,27 @@
 //! buffer on a cache line (a `Vec` of floats started 16 bytes past one, so every vector load
 //! straddled two). One thread: per-epoch 0.70–0.76 s → 0.57–0.62 s, minibatch 0.60–0.76 s →
 //! 0.58–0.64 s (the old figures varied with where the allocator put the weights); per-sample
-//! 1.16–1.23 s → 1.02–1.07 s.
+//! 1.16–1.23 s → 1.02–1.07 s. Then the split by units, where before each core took a share of
+//! the samples all the way and then a band of every layer's rows to update (so that half of
+//! `W1` moved between the cores' caches every batch): two threads, minibatch 0.418 → 0.370 s,
+//! per-epoch 0.371 → 0.379 s (medians of five interleaved rounds; one meeting a batch had been
+//! enough for the per-epoch rule, each core summing its share into a gradient of its own).
 
 mod aligned;
 mod dense;
 mod gather;
+mod params;
 mod sample;
 mod simd;
 mod sparse;
 mod team;
 
-use self::aligned::{AlignedVec, Layer, Params};
+use self::aligned::AlignedVec;
 use self::dense::{
-    add_bias, add_outer_band, argmax, axpy, linear, matmul_bt, relu_mask, softmax_grad,
+    add_bias, add_matmul, add_outer, argmax, axpy, matmul_bt, relu, relu_mask, softmax_grad,
 };
 use self::gather::Term;
+use self::params::{Params, Units, panels, panels_mut};
 use self::simd::Simd;
 use self::sparse::Sparse;
 use self::team::Team;
@@ -56,8 +64,11 @@ use crate::model::{LAYER_SIZES, Weights};
 
 const H1: usize = LAYER_SIZES[1];
 const H2: usize = LAYER_SIZES[2];
+
 pub(crate) struct FusedEngine {
     weights: Params,
+    /// The per-epoch rule's gradient since the last update, laid out as the weights.
+    pending: Option<Params>,
     /// The training images' non-zero pixels, found once rather than at every batch.
     train_pixels: Sparse,
     train_labels: Vec<u8>,
@@ -70,18 +81,23 @@ pub(crate) struct FusedEngine {
 }
 
 /// A share of a batch: its non-zero pixels (by image and by pixel), activations and their
-/// gradients.
+/// gradients. `h1` and `dh1` are laid out in the weights' ranges of units (all rows of the first
+/// range, then the next), so that each core writes a block of its own.
 #[derive(Default)]
 struct Part {
+    rows: usize,
     by_image: Sparse,
     by_pixel: Sparse,
     h1: AlignedVec,
+    /// `h1` row by row, as the second layer reads it: one product over all 400 units sums in
+    /// burn's order, so that the fused path's `H2` is burn's to the bit. (Summed range by range,
+    /// `H2` was a rounding away; after a few hundred updates a ReLU unit within that rounding of
+    /// zero turned the other way and the weights parted by 2e-3.)
+    h1_rows: AlignedVec,
     h2: AlignedVec,
     z: AlignedVec,
     dh1: AlignedVec,
     dh2: AlignedVec,
-    /// This share's part of the pending gradient (per-epoch rule), laid out as the weights.
-    pending: Option<Params>,
 }
 
 /// Where a pass adds its weight gradient (times a coefficient).
@@ -89,18 +105,17 @@ struct Part {
 enum Destination {
     /// Into the weights themselves, with the coefficient `-lr`: an update.
     Weights,
-    /// Into each core's share of the pending gradient: accumulation for a later update.
+    /// Into the pending gradient: accumulation for a later update.
     Pending,
 }
 
 impl Destination {
-    /// The fewest rows a core takes of a batch. Each share has fixed costs (its pass through the
-    /// two dense layers, and for an update the meeting of the cores), so shares of a few rows
-    /// cost more than they save: on a 16-core Xeon, 24b's batches of 100 took 0.63 s per epoch
-    /// on 4 cores and 0.94 s on 16; 24a's accumulation, which has no meeting, gained up to 8
-    /// (issue 25's table, measured when two cores did every update however many there were).
-    /// With these minimums a batch of 100 goes to at most 4 cores for an update and 8 for an
-    /// accumulation; 2 cores split it as before.
+    /// The fewest rows of a batch a core takes in the meetings by samples. Each share has fixed
+    /// costs, so shares of a few rows cost more than they save: on a 16-core Xeon, before the
+    /// split by units, 24b's batches of 100 took 0.63 s per epoch on 4 cores and
+    /// 0.94 s on 16; 24a's accumulation gained up to 8 (issue 25's table, measured when two
+    /// cores did every update however many there were). With these minimums a batch of 100
+    /// goes to at most 4 cores for an update and 8 for an accumulation.
     fn min_rows_per_part(self) -> usize {
         match self {
             Destination::Weights => 25,
@@ -117,7 +132,8 @@ impl FusedEngine {
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
         let threads = rayon::current_num_threads();
         FusedEngine {
-            weights: Params::from(&weights),
+            weights: Params::new(&weights, threads),
+            pending: None,
             train_pixels,
             train_labels: train.labels.clone(),
             parts: (0..threads).map(|_| Part::default()).collect(),
@@ -126,36 +142,64 @@ impl FusedEngine {
         }
     }
 
-    /// Forward and backward over `batch`, each core taking a share of it; returns the batch's
-    /// mean loss. The weight gradient times `coef` is added to `destination`.
+    /// Forward and backward over `batch`; returns the batch's mean loss. The weight gradient
+    /// times `coef` is added to `destination`.
     ///
-    /// Updating the weights needs every share's activation gradients, so the cores meet again
-    /// and each updates a [`Band`] of the weights. A pending gradient needs no meeting: each core
-    /// adds its share into a gradient of its own, and [`FusedEngine::take_pending`] sums them.
+    /// The cores meet four times: by samples to list the non-zero pixels; by units for the
+    /// first layer; by samples for the second and third layers, the loss and `dH2`; by units
+    /// again for `dH1` and the gradient of `W1`, `W2` and the biases (see [`params`]). The gradients flowing back use the
+    /// weights from before this update: each core computes its units' `dH1` from its own rows
+    /// of `W2` before it updates them.
     fn pass(&mut self, batch: &[u32], coef: f32, destination: Destination) -> f32 {
+        self.split_first_layer(self.team.size());
         let b = batch.len();
         let per_part = b
             .div_ceil(self.parts.len())
             .max(destination.min_rows_per_part());
         let parts = &mut self.parts[..b.div_ceil(per_part)];
-        let (w, simd) = (&self.weights, self.simd);
-        let (pixels, labels) = (&self.train_pixels, &self.train_labels[..]);
-        let losses = self.team.map(parts, |i, part| {
-            let rows = &batch[i * per_part..((i + 1) * per_part).min(b)];
-            let loss = part.forward_backward(w, pixels, labels, rows, 1.0 / b as f32, simd);
-            if destination == Destination::Pending {
-                let mut pending = part.pending.take().unwrap_or_else(|| w.zeros_like());
-                Band::whole(&mut pending).add_gradient(&[&*part], coef, simd);
-                part.pending = Some(pending);
+        let rows = |j: usize| &batch[j * per_part..((j + 1) * per_part).min(b)];
+        let (pixels, labels, simd) = (&self.train_pixels, &self.train_labels[..], self.simd);
+        let w = &self.weights;
+        // 1. By samples: each share's non-zero pixels.
+        self.team
+            .map(parts, |j, part| part.select(pixels, rows(j), w.units.len()));
+        // 2. By units: the first layer forward.
+        let mut shares = by_units(parts, &w.units);
+        self.team.map(&mut shares, |k, shares| {
+            for share in shares {
+                share.forward(w, k, simd);
             }
-            loss
         });
-        if destination == Destination::Weights {
-            let parts: Vec<&Part> = parts.iter().collect();
-            let mut bands = Band::split(&mut self.weights, &parts);
-            self.team
-                .map(&mut bands, |_, band| band.add_gradient(&parts, coef, simd));
-        }
+        // 3. By samples: the rest of the way forward and back to `dH2`.
+        let losses = self.team.map(parts, |j, part| {
+            part.finish_forward(w);
+            part.back_to_dh2(w, labels, rows(j), 1.0 / b as f32)
+        });
+        // 4. By units: back to `dH1`, and the gradient added to `destination`.
+        let mut shares = by_units(parts, &w.units);
+        // An update reads `W2` from the rows it then updates; an accumulation, from the weights.
+        let (units, w2_before) = match destination {
+            Destination::Weights => (self.weights.by_units(), None),
+            Destination::Pending => {
+                let pending = self
+                    .pending
+                    .get_or_insert_with(|| self.weights.zeros_like());
+                (pending.by_units(), Some(&self.weights))
+            }
+        };
+        let mut jobs: Vec<_> = units.into_iter().zip(&mut shares).collect();
+        self.team.map(&mut jobs, |k, (units, shares)| {
+            let w2 = match w2_before {
+                Some(w) => panels(&w.layers[1].weight, H2, &w.units)[k],
+                None => &*units.w2,
+            };
+            for share in shares.iter_mut() {
+                let s = share.reads;
+                matmul_bt(s.dh2, w2, share.dh1, s.rows, H2, share.h1.len() / s.rows);
+                relu_mask(share.dh1, share.h1);
+            }
+            units.add_gradient(shares, coef, simd);
+        });
         (losses.iter().sum::<f64>() / b as f64) as f32
     }
 
@@ -170,162 +214,190 @@ impl FusedEngine {
         }
     }
 
-    /// The pending gradient summed over the cores' shares, and forgotten.
+    /// The weights (and the pending gradient) with `W1` in panels for `cores` cores.
+    fn split_first_layer(&mut self, cores: usize) {
+        self.weights.split_first_layer(cores);
+        if let Some(pending) = &mut self.pending {
+            pending.split_first_layer(cores);
+        }
+    }
+
+    /// The pending gradient, and forgotten.
     pub(crate) fn take_pending(&mut self) -> Option<Params> {
-        let mut shares = self.parts.iter_mut().filter_map(|p| p.pending.take());
-        let mut total = shares.next()?;
+        self.pending.take()
+    }
+}
+
+/// One share of the batch as the core that takes a range of units sees it: what it reads of the
+/// share, and the share's activations (and their gradients) for those units.
+struct UnitShare<'p> {
+    reads: Reads<'p>,
+    h1: &'p mut [f32],
+    dh1: &'p mut [f32],
+}
+
+/// What every core reads of a share of the batch.
+#[derive(Clone, Copy)]
+struct Reads<'p> {
+    rows: usize,
+    by_image: &'p Sparse,
+    by_pixel: &'p Sparse,
+    h2: &'p [f32],
+    z: &'p [f32],
+    dh2: &'p [f32],
+}
+
+/// For each range of units, every share of the batch as that range's core sees it.
+fn by_units<'p>(
+    parts: &'p mut [Part],
+    units: &[std::ops::Range<usize>],
+) -> Vec<Vec<UnitShare<'p>>> {
+    let mut shares: Vec<Vec<UnitShare<'p>>> = units.iter().map(|_| Vec::new()).collect();
+    for part in parts {
+        let Part {
+            rows,
+            by_image,
+            by_pixel,
+            h1,
+            h2,
+            z,
+            dh1,
+            dh2,
+            ..
+        } = part;
+        let reads = Reads {
+            rows: *rows,
+            by_image,
+            by_pixel,
+            h2,
+            z,
+            dh2,
+        };
+        let h1 = panels_mut(h1, *rows, units);
+        let dh1 = panels_mut(dh1, *rows, units);
+        for ((unit_shares, h1), dh1) in shares.iter_mut().zip(h1).zip(dh1) {
+            unit_shares.push(UnitShare { reads, h1, dh1 });
+        }
+    }
+    shares
+}
+
+impl UnitShare<'_> {
+    /// Range `k` of the first layer's units forward: `h1 = ReLU(x·W1 + b1)` for those units.
+    fn forward(&mut self, w: &Params, k: usize, simd: Simd) {
+        let l1 = &w.layers[0];
+        let width = w.units[k].len();
+        for row in self.h1.chunks_exact_mut(width) {
+            row.copy_from_slice(&l1.bias[w.units[k].clone()]);
+        }
+        let w1 = panels(&l1.weight, IMAGE_PIXELS, &w.units)[k];
+        simd.gather_axpy_rows(self.h1, 0, &[(self.reads.by_image, w1)], width, 1.0);
+        relu(self.h1);
+    }
+}
+
+impl Units<'_> {
+    /// The weight gradient of these units over `shares`, times `coef`, added in: `W1`'s panel
+    /// from the shares' pixels and `dH1`, `W2`'s rows from `H1` and `dH2`, and `b1`; the core
+    /// that has them also adds `W3`'s, `b2`'s and `b3`'s.
+    fn add_gradient(&mut self, shares: &[UnitShare<'_>], coef: f32, simd: Simd) {
+        let width = self.b1.len();
+        let terms: Vec<Term<'_>> = shares.iter().map(|s| (s.reads.by_pixel, &*s.dh1)).collect();
+        simd.gather_axpy_rows(self.w1, 0, &terms, width, coef);
         for share in shares {
-            for (t, s) in total.layers.iter_mut().zip(&share.layers) {
-                axpy(&mut t.weight, 1.0, &s.weight);
-                axpy(&mut t.bias, 1.0, &s.bias);
-            }
-        }
-        Some(total)
-    }
-}
-
-/// The rows of the weights one core updates: a band of `W1`'s rows (pixels `first_pixel..`), a
-/// band of `W2`'s rows (inputs `first_input..`) and, for one of the cores, `W3` and the biases.
-/// Every core that took a share of the batch takes a band: when one core updated `W1` and
-/// another the two dense layers, the rest waited, however many there were.
-struct Band<'w> {
-    first_pixel: usize,
-    w1: &'w mut [f32],
-    first_input: usize,
-    w2: &'w mut [f32],
-    rest: Option<Rest<'w>>,
-}
-
-/// `W3` and the three biases: small, so one core takes them all.
-struct Rest<'w> {
-    b1: &'w mut [f32],
-    b2: &'w mut [f32],
-    w3: &'w mut Layer,
-}
-
-impl<'w> Band<'w> {
-    /// All of `w`, for one core.
-    fn whole(w: &'w mut Params) -> Band<'w> {
-        Band::split(w, &[]).pop().expect("one band")
-    }
-
-    /// `w` in one band per share of the batch (at least one): `W1`'s rows split so that each
-    /// band has as many of the batch's non-zero pixels (the gradient's cost: pixels near the
-    /// centre are non-zero in many more images than those near the edge), `W2`'s evenly.
-    fn split(w: &'w mut Params, parts: &[&Part]) -> Vec<Band<'w>> {
-        let n = parts.len().max(1);
-        let nonzeros: Vec<usize> = (0..IMAGE_PIXELS)
-            .map(|pixel| {
-                parts
-                    .iter()
-                    .map(|p| p.by_pixel.start[pixel + 1] - p.by_pixel.start[pixel])
-                    .sum()
-            })
-            .collect();
-        let total: usize = nonzeros.iter().sum();
-        let mut pixel_bounds = vec![0];
-        let mut seen = 0;
-        for (pixel, count) in nonzeros.iter().enumerate() {
-            seen += count;
-            if pixel_bounds.len() < n && seen * n >= total * pixel_bounds.len() {
-                pixel_bounds.push(pixel + 1);
-            }
-        }
-        pixel_bounds.resize(n, IMAGE_PIXELS);
-        let [l1, l2, l3] = &mut w.layers;
-        let mut rest = Some(Rest {
-            b1: &mut l1.bias,
-            b2: &mut l2.bias,
-            w3: l3,
-        });
-        let (mut w1, mut w2) = (&mut l1.weight[..], &mut l2.weight[..]);
-        (0..n)
-            .map(|c| {
-                let pixels = pixel_bounds.get(c + 1).unwrap_or(&IMAGE_PIXELS) - pixel_bounds[c];
-                let (first_input, inputs) = (c * H1 / n, (c + 1) * H1 / n - c * H1 / n);
-                let (band1, tail1) = std::mem::take(&mut w1).split_at_mut(pixels * H1);
-                let (band2, tail2) = std::mem::take(&mut w2).split_at_mut(inputs * H2);
-                (w1, w2) = (tail1, tail2);
-                Band {
-                    first_pixel: pixel_bounds[c],
-                    w1: band1,
-                    first_input,
-                    w2: band2,
-                    rest: if c == n - 1 { rest.take() } else { None },
-                }
-            })
-            .collect()
-    }
-
-    /// The band's part of the weight gradient of `parts`, times `coef`, added into it.
-    fn add_gradient(&mut self, parts: &[&Part], coef: f32, simd: Simd) {
-        let terms: Vec<Term<'_>> = parts.iter().map(|p| (&p.by_pixel, &p.dh1[..])).collect();
-        simd.gather_axpy_rows(self.w1, self.first_pixel, &terms, H1, coef);
-        for p in parts {
-            add_outer_band(self.w2, self.first_input, &p.h1, &p.dh2, p.rows(), coef);
+            add_outer(self.w2, share.h1, share.reads.dh2, share.reads.rows, coef);
+            add_bias(self.b1, share.dh1, coef);
         }
         if let Some(rest) = &mut self.rest {
-            for p in parts {
-                add_bias(rest.b1, &p.dh1, coef);
-                add_bias(rest.b2, &p.dh2, coef);
-                add_outer_band(&mut rest.w3.weight, 0, &p.h2, &p.z, p.rows(), coef);
-                add_bias(&mut rest.w3.bias, &p.z, coef);
+            for Reads {
+                rows, h2, z, dh2, ..
+            } in shares.iter().map(|s| s.reads)
+            {
+                add_bias(rest.b2, dh2, coef);
+                add_outer(rest.w3, h2, z, rows, coef);
+                add_bias(rest.b3, z, coef);
             }
         }
     }
 }
 
 impl Part {
-    /// How many of the batch's rows this share holds.
-    fn rows(&self) -> usize {
-        self.z.len() / CLASSES
+    /// Rows `rows` of the training set's `pixels`, by image and by pixel; room for their
+    /// activations.
+    fn select(&mut self, pixels: &Sparse, rows: &[u32], ranges: usize) {
+        self.by_image.select_rows(pixels, rows);
+        self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
+        self.resize(rows.len(), ranges);
     }
 
-    /// `rows` of the training set (its `pixels` and `labels`) through the network and back to
-    /// the gradients of every activation, with `scale` the weight of one sample's loss;
-    /// returns the summed loss.
-    fn forward_backward(
-        &mut self,
-        w: &Params,
-        pixels: &Sparse,
-        labels: &[u8],
-        rows: &[u32],
-        scale: f32,
-        simd: Simd,
-    ) -> f64 {
-        let b = rows.len();
-        self.by_image.select_rows(pixels, rows);
-        self.forward(w, b, simd);
+    /// Room for `rows` rows of activations, the first layer's in `ranges` ranges of units (each
+    /// value is written before it is read).
+    fn resize(&mut self, rows: usize, ranges: usize) {
+        self.rows = rows;
+        self.h1.set_len(rows * H1);
+        self.dh1.set_len(rows * H1);
+        if ranges > 1 {
+            self.h1_rows.set_len(rows * H1);
+        }
+    }
+
+    /// `H2` from `H1`, then the logits `Z`.
+    fn finish_forward(&mut self, w: &Params) {
+        let (b, [_, l2, l3]) = (self.rows, &w.layers);
+        // One range of units is already row by row.
+        let h1 = if w.units.len() == 1 {
+            &self.h1
+        } else {
+            let h1_panels = panels(&self.h1, b, &w.units);
+            for (u, panel) in w.units.iter().zip(h1_panels) {
+                let rows = self.h1_rows.chunks_exact_mut(H1);
+                for (row, values) in rows.zip(panel.chunks_exact(u.len())) {
+                    row[u.clone()].copy_from_slice(values);
+                }
+            }
+            &self.h1_rows
+        };
+        self.h2.set_repeated(&l2.bias, b);
+        add_matmul(&mut self.h2, h1, &l2.weight, b, H1, H2);
+        relu(&mut self.h2);
+        self.z.set_repeated(&l3.bias, b);
+        add_matmul(&mut self.z, &self.h2, &l3.weight, b, H2, CLASSES);
+    }
+
+    /// The logits turned into their gradient `dZ` and sent back to `dH2`, with `scale` the
+    /// weight of one sample's loss; returns the summed loss of the samples `rows` (whose
+    /// `labels` it reads).
+    fn back_to_dh2(&mut self, w: &Params, labels: &[u8], rows: &[u32], scale: f32) -> f64 {
         // dZ = scale · (softmax(Z) - onehot(y)): the gradient of the batch's mean cross-entropy.
         let mut loss = 0.0f64;
         for (z, &i) in self.z.chunks_exact_mut(CLASSES).zip(rows) {
             let label = usize::from(labels[i as usize]);
             loss += f64::from(softmax_grad(z, label, scale));
         }
-        // Gradients flowing back use the weights *before* this update.
-        self.dh2.set_zeros(b * H2);
-        matmul_bt(&self.z, &w.layers[2].weight, &mut self.dh2, b, CLASSES, H2);
+        self.dh2.set_len(self.rows * H2);
+        matmul_bt(
+            &self.z,
+            &w.layers[2].weight,
+            &mut self.dh2,
+            self.rows,
+            CLASSES,
+            H2,
+        );
         relu_mask(&mut self.dh2, &self.h2);
-        self.dh1.set_zeros(b * H1);
-        matmul_bt(&self.dh2, &w.layers[1].weight, &mut self.dh1, b, H2, H1);
-        relu_mask(&mut self.dh1, &self.h1);
-        self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
         loss
     }
 
-    /// The `b` images in `by_image` through the network: post-ReLU `h1`, `h2` and logits `z`.
-    fn forward(&mut self, w: &Params, b: usize, simd: Simd) {
-        let l1 = &w.layers[0];
-        self.h1.set_repeated(&l1.bias, b);
-        simd.gather_axpy_rows(&mut self.h1, 0, &[(&self.by_image, &l1.weight)], H1, 1.0);
-        self.h1.iter_mut().for_each(|v| *v = v.max(0.0));
-        linear(&w.layers[1], &self.h1, b, &mut self.h2, true);
-        linear(&w.layers[2], &self.h2, b, &mut self.z, false);
-    }
-
-    /// How many of `labels` the network's logits for the images in `by_image` get right.
+    /// How many of `labels` the network's logits for the images in `by_image` get right; one
+    /// core takes every range of units.
     fn count_correct(&mut self, w: &Params, labels: &[u8], simd: Simd) -> usize {
-        self.forward(w, labels.len(), simd);
+        self.resize(labels.len(), w.units.len());
+        for (k, shares) in by_units(std::slice::from_mut(self), &w.units)
+            .iter_mut()
+            .enumerate()
+        {
+            shares[0].forward(w, k, simd);
+        }
+        self.finish_forward(w);
         self.z
             .chunks_exact(CLASSES)
             .zip(labels)
@@ -354,6 +426,7 @@ impl GradientEngine for FusedEngine {
         let lr = learning_rate as f32;
         Ok(match batch {
             [i] => {
+                self.split_first_layer(1);
                 let pixels = self.train_pixels.row(*i as usize);
                 let label = usize::from(self.train_labels[*i as usize]);
                 self.simd.sample_step(&mut self.weights, pixels, label, lr)

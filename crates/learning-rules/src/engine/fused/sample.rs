@@ -8,17 +8,23 @@
 //! measures the cost of an update here, and with `--engine burn` through burn; the top-level
 //! README's Performance section gives both, with the machine they were measured on.
 
-use super::aligned::Params;
 use super::dense::{axpy, dot, softmax_grad};
+use super::params::Params;
 use super::sparse::SparseRow;
 use super::{H1, H2};
 use crate::data::CLASSES;
 
 /// One sample, one update, touching only the rows that matter: rows of `W1` for non-zero
 /// pixels, rows of `W2` for active first-layer units, rows of `W3` for active second-layer
-/// units. Returns the sample's loss, taken before the update.
+/// units. Returns the sample's loss, taken before the update. `W1` must be in one panel (rows
+/// of 400 units): the step runs on one core.
 #[inline(always)]
 pub(super) fn sample_step_body(w: &mut Params, x: SparseRow<'_>, label: usize, lr: f32) -> f32 {
+    assert_eq!(
+        w.units.len(),
+        1,
+        "the per-sample step reads W1 as one panel"
+    );
     let [l1, l2, l3] = &mut w.layers;
     let mut h1 = [0.0f32; H1];
     let mut h2 = [0.0f32; H2];

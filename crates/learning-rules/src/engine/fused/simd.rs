@@ -4,8 +4,8 @@
 //! with `#[target_feature]` for AVX-512 and AVX2+FMA; [`Simd::detect`] picks the widest the CPU
 //! has, and every call goes through one `match`. The baseline needs no special instruction.
 
-use super::aligned::Params;
 use super::gather::{Term, gather_axpy_rows_body};
+use super::params::Params;
 use super::sample::sample_step_body;
 use super::sparse::SparseRow;
 

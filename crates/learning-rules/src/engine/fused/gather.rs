@@ -18,16 +18,14 @@ use super::sparse::Sparse;
 pub(super) type Term<'t> = (&'t Sparse, &'t [f32]);
 
 /// `dst += scale · Σ a·src` over the `terms`, each `a` sparse, `dst` and `src` dense and
-/// `width` wide, `dst` holding rows `first..` of the product: row `r` of `dst` gains
-/// `value_k · src[index_k, :]` for each non-zero of row `first + r` of each `a`, and is loaded
-/// and stored once however many terms there are.
+/// `width` wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row `r`
+/// of each `a`, and is loaded and stored once however many terms there are.
 /// Columns go in blocks of 64, the outer loop, so that the block of `src` every row reads stays
 /// in cache; within a block the 64 sums are held in registers while each non-zero adds its
 /// source row.
 #[inline(always)]
 pub(super) fn gather_axpy_rows_body<const FMA: bool>(
     dst: &mut [f32],
-    first: usize,
     terms: &[Term<'_>],
     width: usize,
     scale: f32,
@@ -41,7 +39,7 @@ pub(super) fn gather_axpy_rows_body<const FMA: bool>(
         } else {
             1
         };
-        for (r, row) in (first..).zip(dst.chunks_exact_mut(width)) {
+        for (r, row) in dst.chunks_exact_mut(width).enumerate() {
             if terms.iter().all(|(a, _)| a.start[r] == a.start[r + 1]) {
                 continue; // a pixel that is zero in every image of the batch
             }

@@ -147,9 +147,9 @@ impl FusedEngine {
     ///
     /// The cores meet four times: by samples to list the non-zero pixels; by units for the
     /// first layer; by samples for the second and third layers, the loss and `dH2`; by units
-    /// again for `dH1` and the gradient of `W1`, `W2` and the biases (see [`params`]). The gradients flowing back use the
-    /// weights from before this update: each core computes its units' `dH1` from its own rows
-    /// of `W2` before it updates them.
+    /// again for `dH1` and the gradient of `W1`, `W2` and the biases (see [`params`]). The
+    /// gradients flowing back use the weights from before this update: each core computes its
+    /// units' `dH1` from its own rows of `W2` before it updates them.
     fn pass(&mut self, batch: &[u32], coef: f32, destination: Destination) -> f32 {
         self.split_first_layer(self.team.size());
         let b = batch.len();
@@ -291,7 +291,7 @@ impl UnitShare<'_> {
             row.copy_from_slice(&l1.bias[w.units[k].clone()]);
         }
         let w1 = panels(&l1.weight, IMAGE_PIXELS, &w.units)[k];
-        simd.gather_axpy_rows(self.h1, 0, &[(self.reads.by_image, w1)], width, 1.0);
+        simd.gather_axpy_rows(self.h1, &[(self.reads.by_image, w1)], width, 1.0);
         relu(self.h1);
     }
 }
@@ -303,7 +303,7 @@ impl Units<'_> {
     fn add_gradient(&mut self, shares: &[UnitShare<'_>], coef: f32, simd: Simd) {
         let width = self.b1.len();
         let terms: Vec<Term<'_>> = shares.iter().map(|s| (s.reads.by_pixel, &*s.dh1)).collect();
-        simd.gather_axpy_rows(self.w1, 0, &terms, width, coef);
+        simd.gather_axpy_rows(self.w1, &terms, width, coef);
         for share in shares {
             add_outer(self.w2, share.h1, share.reads.dh2, share.reads.rows, coef);
             add_bias(self.b1, share.dh1, coef);

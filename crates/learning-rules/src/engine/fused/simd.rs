@@ -76,7 +76,6 @@ impl Simd {
     pub(super) fn gather_axpy_rows(
         self,
         dst: &mut [f32],
-        first: usize,
         terms: &[Term<'_>],
         width: usize,
         scale: f32,
@@ -84,10 +83,10 @@ impl Simd {
         match self.0 {
             // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, first, terms, width, scale) },
+            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, first, terms, width, scale) },
-            Level::Baseline => gather_axpy_rows_body::<false>(dst, first, terms, width, scale),
+            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
+            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
         }
     }
 }
@@ -113,8 +112,8 @@ macro_rules! compiled_for_x86 {
 compiled_for_x86!(
     gather_axpy_rows_avx512,
     gather_axpy_rows_avx2,
-    (dst: &mut [f32], first: usize, terms: &[Term<'_>], width: usize, scale: f32) -> (),
-    gather_axpy_rows_body::<true>(dst, first, terms, width, scale)
+    (dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) -> (),
+    gather_axpy_rows_body::<true>(dst, terms, width, scale)
 );
 
 compiled_for_x86!(

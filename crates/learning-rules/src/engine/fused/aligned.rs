@@ -39,7 +39,7 @@ impl AlignedVec {
 
     /// `rows` copies of `row`, one after another, keeping the buffer.
     pub(super) fn set_repeated(&mut self, row: &[f32], rows: usize) {
-        self.set_zeros(row.len() * rows);
+        self.set_len(row.len() * rows);
         for out in self.chunks_exact_mut(row.len()) {
             out.copy_from_slice(row);
         }

@@ -50,7 +50,7 @@ use self::dense::{
     add_bias, add_matmul, add_outer, argmax, axpy, matmul_bt, relu, relu_mask, softmax_grad,
 };
 use self::gather::Term;
-use self::params::{Params, Units, panels, panels_mut};
+use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
 use self::simd::Simd;
 use self::sparse::Sparse;
 use self::team::Team;
@@ -190,7 +190,7 @@ impl FusedEngine {
         let mut jobs: Vec<_> = units.into_iter().zip(&mut shares).collect();
         self.team.map(&mut jobs, |k, (units, shares)| {
             let w2 = match w2_before {
-                Some(w) => panels(&w.layers[1].weight, H2, &w.units)[k],
+                Some(w) => panel(&w.layers[1].weight, H2, &w.units[k]),
                 None => &*units.w2,
             };
             for share in shares.iter_mut() {
@@ -290,7 +290,7 @@ impl UnitShare<'_> {
         for row in self.h1.chunks_exact_mut(width) {
             row.copy_from_slice(&l1.bias[w.units[k].clone()]);
         }
-        let w1 = panels(&l1.weight, IMAGE_PIXELS, &w.units)[k];
+        let w1 = panel(&l1.weight, IMAGE_PIXELS, &w.units[k]);
         simd.gather_axpy_rows(self.h1, &[(self.reads.by_image, w1)], width, 1.0);
         relu(self.h1);
     }
@@ -348,13 +348,7 @@ impl Part {
         let h1 = if w.units.len() == 1 {
             &self.h1
         } else {
-            let h1_panels = panels(&self.h1, b, &w.units);
-            for (u, panel) in w.units.iter().zip(h1_panels) {
-                let rows = self.h1_rows.chunks_exact_mut(H1);
-                for (row, values) in rows.zip(panel.chunks_exact(u.len())) {
-                    row[u.clone()].copy_from_slice(values);
-                }
-            }
+            rows_from_panels(&mut self.h1_rows, &self.h1, &w.units);
             &self.h1_rows
         };
         self.h2.set_repeated(&l2.bias, b);

@@ -48,20 +48,25 @@ pub(super) fn unit_ranges(cores: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// `buffer`, `rows` rows of `units` laid out one range after another, cut into its ranges.
-pub(super) fn panels<'b>(buffer: &'b [f32], rows: usize, units: &[Range<usize>]) -> Vec<&'b [f32]> {
-    let mut rest = buffer;
-    units
-        .iter()
-        .map(|u| {
-            let (panel, tail) = rest.split_at(rows * u.len());
-            rest = tail;
-            panel
-        })
-        .collect()
+/// Range `u`'s panel of `buffer`, which holds `rows` rows of every range of units, one range
+/// after another (ranges start at unit 0 and follow each other, so `u`'s panel starts after
+/// `rows · u.start` values).
+pub(super) fn panel<'b>(buffer: &'b [f32], rows: usize, u: &Range<usize>) -> &'b [f32] {
+    &buffer[rows * u.start..rows * u.end]
 }
 
-/// [`panels`], each one writable.
+/// `buffer`, laid out in the ranges `units`, written row by row (400 units a row) into `out`.
+pub(super) fn rows_from_panels(out: &mut [f32], buffer: &[f32], units: &[Range<usize>]) {
+    let rows = out.len() / H1;
+    for u in units {
+        let values = panel(buffer, rows, u).chunks_exact(u.len());
+        for (row, values) in out.chunks_exact_mut(H1).zip(values) {
+            row[u.clone()].copy_from_slice(values);
+        }
+    }
+}
+
+/// `buffer` cut into the [`panel`]s of `units`, each one writable.
 pub(super) fn panels_mut<'b>(
     buffer: &'b mut [f32],
     rows: usize,
@@ -118,12 +123,7 @@ impl Params {
     /// The plain [`Weights`], `W1` row by row again.
     pub(in crate::engine) fn to_weights(&self) -> Weights {
         let mut w1 = vec![0.0; IMAGE_PIXELS * H1];
-        let w1_panels = panels(&self.layers[0].weight, IMAGE_PIXELS, &self.units);
-        for (u, panel) in self.units.iter().zip(w1_panels) {
-            for (row, values) in w1.chunks_exact_mut(H1).zip(panel.chunks_exact(u.len())) {
-                row[u.clone()].copy_from_slice(values);
-            }
-        }
+        rows_from_panels(&mut w1, &self.layers[0].weight, &self.units);
         let [a, b, c, d] = crate::model::LAYER_SIZES;
         let layer = |inputs, outputs, weight: Vec<f32>, l: &Layer| LayerWeights {
             inputs,
@@ -219,7 +219,7 @@ mod tests {
         }
         // Row 5 of W1, units 192..400, is the second panel's row 5.
         let p = Params::new(&w, 2);
-        let second = panels(&p.layers[0].weight, IMAGE_PIXELS, &p.units)[1];
+        let second = panel(&p.layers[0].weight, IMAGE_PIXELS, &p.units[1]);
         assert_eq!(
             &second[5 * 208..6 * 208],
             &w.layers[0].weight[5 * 400 + 192..6 * 400]

@@ -19,7 +19,9 @@
 //! takes a range of the first layer's units ([`params`]) forward, then back from `dH2` (their
 //! gradient, and the update of their columns of `W1`, rows of `W2` and entries of `b1`), so that
 //! `W1`, three quarters of the weights, is read and written by one core only. Four meetings a
-//! batch.
+//! batch. The batch's activations sit in one set of buffers ([`Activations`]), so each core's
+//! gradients sum over the whole batch in one product per layer, in the same order whatever the
+//! number of cores: the weights do not depend on the thread count, to the bit.
 //!
 //! How it got here, measured with `perf record` (call graphs via DWARF) and `learning-rules bench`
 //! on a 2-core AMD EPYC (AVX2): a minibatch epoch took 1.28 s through the first version, 1.02 s
@@ -35,6 +37,12 @@
 //! `W1` moved between the cores' caches every batch): two threads, minibatch 0.418 → 0.370 s,
 //! per-epoch 0.371 → 0.379 s (medians of five interleaved rounds; one meeting a batch had been
 //! enough for the per-epoch rule, each core summing its share into a gradient of its own).
+//! Then one set of activation buffers for the whole batch, where each share of samples had had
+//! its own (so that a core's `dH1` and `W2` gradient took one `gemm` call per share, each
+//! re-reading its rows of `W2`): two threads, minibatch 0.327–0.333 s → 0.301–0.324 s, per-epoch
+//! 0.325–0.333 s → 0.304–0.312 s (three interleaved rounds of `bench --runs 5`).
+
+use std::ops::Range;
 
 mod aligned;
 mod dense;
@@ -72,22 +80,30 @@ pub(crate) struct FusedEngine {
     /// The training images' non-zero pixels, found once rather than at every batch.
     train_pixels: Sparse,
     train_labels: Vec<u8>,
-    /// One share of the batch per core, with its activations and gradients, reused across
-    /// updates.
+    /// One share of the batch's samples per core, reused across updates.
     parts: Vec<Part>,
+    /// The batch's activations and their gradients, reused across updates.
+    acts: Activations,
     /// The threads that take the shares.
     team: Team,
     simd: Simd,
 }
 
-/// A share of a batch: its non-zero pixels (by image and by pixel), activations and their
-/// gradients. `h1` and `dh1` are laid out in the weights' ranges of units (all rows of the first
-/// range, then the next), so that each core writes a block of its own.
+/// A share of a batch's samples: their non-zero pixels by image (for the first layer forward)
+/// and by pixel (for its weight gradient).
 #[derive(Default)]
 struct Part {
-    rows: usize,
     by_image: Sparse,
     by_pixel: Sparse,
+}
+
+/// A batch's activations and their gradients. `h1` and `dh1` hold each range of units' values
+/// for every row of the batch, one range after another: in the meetings by units a core reads
+/// and writes a block of its own, and sums its gradients over the whole batch in one product
+/// per layer. The rest is row by row, so that in the meetings by samples a core writes a block
+/// of rows.
+#[derive(Default)]
+struct Activations {
     h1: AlignedVec,
     /// `h1` row by row, as the second layer reads it: one product over all 400 units sums in
     /// burn's order, so that the fused path's `H2` is burn's to the bit. (Summed range by range,
@@ -98,6 +114,30 @@ struct Part {
     z: AlignedVec,
     dh1: AlignedVec,
     dh2: AlignedVec,
+}
+
+/// How a batch's rows are shared between the cores in the meetings by samples: `per_part`
+/// rows each, in order.
+#[derive(Clone, Copy)]
+struct Cut {
+    rows: usize,
+    per_part: usize,
+}
+
+impl Cut {
+    /// `rows` rows shared by `cores` cores, or fewer, so that no share is under `min_rows`.
+    fn new(rows: usize, cores: usize, min_rows: usize) -> Cut {
+        let per_part = rows.div_ceil(cores).max(min_rows).max(1);
+        Cut { rows, per_part }
+    }
+
+    fn parts(self) -> usize {
+        self.rows.div_ceil(self.per_part)
+    }
+
+    fn range(self, j: usize) -> Range<usize> {
+        j * self.per_part..((j + 1) * self.per_part).min(self.rows)
+    }
 }
 
 /// Where a pass adds its weight gradient (times a coefficient).
@@ -137,6 +177,7 @@ impl FusedEngine {
             train_pixels,
             train_labels: train.labels.clone(),
             parts: (0..threads).map(|_| Part::default()).collect(),
+            acts: Activations::default(),
             team: Team::new(threads),
             simd: Simd::detect(),
         }
@@ -153,30 +194,27 @@ impl FusedEngine {
     fn pass(&mut self, batch: &[u32], coef: f32, destination: Destination) -> f32 {
         self.split_first_layer(self.team.size());
         let b = batch.len();
-        let per_part = b
-            .div_ceil(self.parts.len())
-            .max(destination.min_rows_per_part());
-        let parts = &mut self.parts[..b.div_ceil(per_part)];
-        let rows = |j: usize| &batch[j * per_part..((j + 1) * per_part).min(b)];
+        let cut = Cut::new(b, self.parts.len(), destination.min_rows_per_part());
         let (pixels, labels, simd) = (&self.train_pixels, &self.train_labels[..], self.simd);
-        let w = &self.weights;
+        let parts = &mut self.parts[..cut.parts()];
         // 1. By samples: each share's non-zero pixels.
-        self.team
-            .map(parts, |j, part| part.select(pixels, rows(j), w.units.len()));
-        // 2. By units: the first layer forward.
-        let mut shares = by_units(parts, &w.units);
-        self.team.map(&mut shares, |k, shares| {
-            for share in shares {
-                share.forward(w, k, simd);
-            }
+        self.team.map(parts, |j, part| {
+            part.by_image.select_rows(pixels, &batch[cut.range(j)]);
+            part.by_pixel.transpose_of(&part.by_image, IMAGE_PIXELS);
         });
-        // 3. By samples: the rest of the way forward and back to `dH2`.
-        let losses = self.team.map(parts, |j, part| {
-            part.finish_forward(w);
-            part.back_to_dh2(w, labels, rows(j), 1.0 / b as f32)
-        });
+        // 2 and 3: forward, and back to `dH2`.
+        let w = &self.weights;
+        let losses = forward(
+            &self.team,
+            w,
+            parts,
+            &mut self.acts,
+            cut,
+            simd,
+            |j, share| share.back_to_dh2(w, labels, &batch[cut.range(j)], 1.0 / b as f32),
+        );
         // 4. By units: back to `dH1`, and the gradient added to `destination`.
-        let mut shares = by_units(parts, &w.units);
+        let ranges = w.units.clone();
         // An update reads `W2` from the rows it then updates; an accumulation, from the weights.
         let (units, w2_before) = match destination {
             Destination::Weights => (self.weights.by_units(), None),
@@ -187,18 +225,40 @@ impl FusedEngine {
                 (pending.by_units(), Some(&self.weights))
             }
         };
-        let mut jobs: Vec<_> = units.into_iter().zip(&mut shares).collect();
-        self.team.map(&mut jobs, |k, (units, shares)| {
+        let Activations {
+            h1,
+            h2,
+            z,
+            dh1,
+            dh2,
+            ..
+        } = &mut self.acts;
+        let mut jobs: Vec<_> = units.into_iter().zip(panels_mut(dh1, b, &ranges)).collect();
+        let parts = &self.parts[..cut.parts()];
+        self.team.map(&mut jobs, |k, (units, dh1)| {
+            let u = &ranges[k];
+            let h1 = panel(h1, b, u);
             let w2 = match w2_before {
-                Some(w) => panel(&w.layers[1].weight, H2, &w.units[k]),
+                Some(w) => panel(&w.layers[1].weight, H2, u),
                 None => &*units.w2,
             };
-            for share in shares.iter_mut() {
-                let s = share.reads;
-                matmul_bt(s.dh2, w2, share.dh1, s.rows, H2, share.h1.len() / s.rows);
-                relu_mask(share.dh1, share.h1);
-            }
-            units.add_gradient(shares, coef, simd);
+            matmul_bt(dh2, w2, dh1, b, H2, u.len());
+            relu_mask(dh1, h1);
+            let terms: Vec<Term<'_>> = parts
+                .iter()
+                .zip(dh1.chunks(cut.per_part * u.len()))
+                .map(|(part, dh1)| (&part.by_pixel, dh1))
+                .collect();
+            let back = Backward {
+                rows: b,
+                terms,
+                h1,
+                dh1,
+                h2,
+                z,
+                dh2,
+            };
+            units.add_gradient(&back, coef, simd);
         });
         (losses.iter().sum::<f64>() / b as f64) as f32
     }
@@ -228,134 +288,104 @@ impl FusedEngine {
     }
 }
 
-/// One share of the batch as the core that takes a range of units sees it: what it reads of the
-/// share, and the share's activations (and their gradients) for those units.
-struct UnitShare<'p> {
-    reads: Reads<'p>,
-    h1: &'p mut [f32],
-    dh1: &'p mut [f32],
-}
-
-/// What every core reads of a share of the batch.
-#[derive(Clone, Copy)]
-struct Reads<'p> {
-    rows: usize,
-    by_image: &'p Sparse,
-    by_pixel: &'p Sparse,
-    h2: &'p [f32],
-    z: &'p [f32],
-    dh2: &'p [f32],
-}
-
-/// For each range of units, every share of the batch as that range's core sees it.
-fn by_units<'p>(
-    parts: &'p mut [Part],
-    units: &[std::ops::Range<usize>],
-) -> Vec<Vec<UnitShare<'p>>> {
-    let mut shares: Vec<Vec<UnitShare<'p>>> = units.iter().map(|_| Vec::new()).collect();
-    for part in parts {
-        let Part {
-            rows,
-            by_image,
-            by_pixel,
-            h1,
-            h2,
-            z,
-            dh1,
-            dh2,
-            ..
-        } = part;
-        let reads = Reads {
-            rows: *rows,
-            by_image,
-            by_pixel,
-            h2,
-            z,
-            dh2,
-        };
-        let h1 = panels_mut(h1, *rows, units);
-        let dh1 = panels_mut(dh1, *rows, units);
-        for ((unit_shares, h1), dh1) in shares.iter_mut().zip(h1).zip(dh1) {
-            unit_shares.push(UnitShare { reads, h1, dh1 });
-        }
-    }
-    shares
-}
-
-impl UnitShare<'_> {
-    /// Range `k` of the first layer's units forward: `h1 = ReLU(x·W1 + b1)` for those units.
-    fn forward(&mut self, w: &Params, k: usize, simd: Simd) {
-        let l1 = &w.layers[0];
-        let width = w.units[k].len();
-        for row in self.h1.chunks_exact_mut(width) {
-            row.copy_from_slice(&l1.bias[w.units[k].clone()]);
-        }
-        let w1 = panel(&l1.weight, IMAGE_PIXELS, &w.units[k]);
-        simd.gather_axpy_rows(self.h1, &[(self.reads.by_image, w1)], width, 1.0);
-        relu(self.h1);
-    }
-}
-
-impl Units<'_> {
-    /// The weight gradient of these units over `shares`, times `coef`, added in: `W1`'s panel
-    /// from the shares' pixels and `dH1`, `W2`'s rows from `H1` and `dH2`, and `b1`; the core
-    /// that has them also adds `W3`'s, `b2`'s and `b3`'s.
-    fn add_gradient(&mut self, shares: &[UnitShare<'_>], coef: f32, simd: Simd) {
-        let width = self.b1.len();
-        let terms: Vec<Term<'_>> = shares.iter().map(|s| (s.reads.by_pixel, &*s.dh1)).collect();
-        simd.gather_axpy_rows(self.w1, &terms, width, coef);
-        for share in shares {
-            add_outer(self.w2, share.h1, share.reads.dh2, share.reads.rows, coef);
-            add_bias(self.b1, share.dh1, coef);
-        }
-        if let Some(rest) = &mut self.rest {
-            for Reads {
-                rows, h2, z, dh2, ..
-            } in shares.iter().map(|s| s.reads)
-            {
-                add_bias(rest.b2, dh2, coef);
-                add_outer(rest.w3, h2, z, rows, coef);
-                add_bias(rest.b3, z, coef);
+/// Meetings 2 and 3 of a pass, whose shares have their pixels listed: the first layer by
+/// units, then by samples the second and third layers, after which `then(j, share)` runs on
+/// share `j` (its logits in `z`); returns what it returns, share by share.
+fn forward<R: Send>(
+    team: &Team,
+    w: &Params,
+    parts: &[Part],
+    acts: &mut Activations,
+    cut: Cut,
+    simd: Simd,
+    then: impl Fn(usize, &mut SampleShare<'_>) -> R + Sync,
+) -> Vec<R> {
+    acts.resize(cut.rows);
+    let Activations {
+        h1,
+        h1_rows,
+        h2,
+        z,
+        dh2,
+        ..
+    } = acts;
+    // 2. By units.
+    let mut panels = panels_mut(h1, cut.rows, &w.units);
+    team.map(&mut panels, |k, h1| {
+        let u = &w.units[k];
+        let w1 = panel(&w.layers[0].weight, IMAGE_PIXELS, u);
+        for (part, h1) in parts.iter().zip(h1.chunks_mut(cut.per_part * u.len())) {
+            for row in h1.chunks_exact_mut(u.len()) {
+                row.copy_from_slice(&w.layers[0].bias[u.clone()]);
             }
+            simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0);
+            relu(h1);
+        }
+    });
+    // 3. By samples.
+    let h1 = &**h1;
+    let rows = |n: usize| cut.per_part * n;
+    let mut shares: Vec<SampleShare<'_>> = (h1_rows.chunks_mut(rows(H1)))
+        .zip(h2.chunks_mut(rows(H2)))
+        .zip(z.chunks_mut(rows(CLASSES)))
+        .zip(dh2.chunks_mut(rows(H2)))
+        .map(|(((h1_rows, h2), z), dh2)| SampleShare {
+            h1_rows,
+            h2,
+            z,
+            dh2,
+        })
+        .collect();
+    team.map(&mut shares, |j, share| {
+        share.finish_forward(w, h1, cut.rows, cut.range(j).start);
+        then(j, share)
+    })
+}
+
+impl Activations {
+    /// Room for `rows` rows (each value is written before it is read).
+    fn resize(&mut self, rows: usize) {
+        for (buffer, width) in [
+            (&mut self.h1, H1),
+            (&mut self.h1_rows, H1),
+            (&mut self.h2, H2),
+            (&mut self.z, CLASSES),
+            (&mut self.dh1, H1),
+            (&mut self.dh2, H2),
+        ] {
+            buffer.set_len(rows * width);
         }
     }
 }
 
-impl Part {
-    /// Rows `rows` of the training set's `pixels`, by image and by pixel; room for their
-    /// activations.
-    fn select(&mut self, pixels: &Sparse, rows: &[u32], ranges: usize) {
-        self.by_image.select_rows(pixels, rows);
-        self.by_pixel.transpose_of(&self.by_image, IMAGE_PIXELS);
-        self.resize(rows.len(), ranges);
-    }
+/// A share of the batch's rows in the meetings by samples: the activations it writes.
+struct SampleShare<'a> {
+    h1_rows: &'a mut [f32],
+    h2: &'a mut [f32],
+    z: &'a mut [f32],
+    dh2: &'a mut [f32],
+}
 
-    /// Room for `rows` rows of activations, the first layer's in `ranges` ranges of units (each
-    /// value is written before it is read).
-    fn resize(&mut self, rows: usize, ranges: usize) {
-        self.rows = rows;
-        self.h1.set_len(rows * H1);
-        self.dh1.set_len(rows * H1);
-        if ranges > 1 {
-            self.h1_rows.set_len(rows * H1);
-        }
-    }
-
-    /// `H2` from `H1`, then the logits `Z`.
-    fn finish_forward(&mut self, w: &Params) {
-        let (b, [_, l2, l3]) = (self.rows, &w.layers);
+impl SampleShare<'_> {
+    /// `H2` from `H1` (all of the batch's `rows`, in panels; this share's start at `first`),
+    /// then the logits `Z`.
+    fn finish_forward(&mut self, w: &Params, h1: &[f32], rows: usize, first: usize) {
+        let (b, [_, l2, l3]) = (self.z.len() / CLASSES, &w.layers);
         // One range of units is already row by row.
         let h1 = if w.units.len() == 1 {
-            &self.h1
+            &h1[first * H1..(first + b) * H1]
         } else {
-            rows_from_panels(&mut self.h1_rows, &self.h1, &w.units);
-            &self.h1_rows
+            rows_from_panels(self.h1_rows, h1, rows, first, &w.units);
+            &*self.h1_rows
         };
-        self.h2.set_repeated(&l2.bias, b);
-        add_matmul(&mut self.h2, h1, &l2.weight, b, H1, H2);
-        relu(&mut self.h2);
-        self.z.set_repeated(&l3.bias, b);
-        add_matmul(&mut self.z, &self.h2, &l3.weight, b, H2, CLASSES);
+        for (out, bias) in [(&mut *self.h2, &l2.bias), (&mut *self.z, &l3.bias)] {
+            for row in out.chunks_exact_mut(bias.len()) {
+                row.copy_from_slice(bias);
+            }
+        }
+        add_matmul(self.h2, h1, &l2.weight, b, H1, H2);
+        relu(self.h2);
+        add_matmul(self.z, self.h2, &l3.weight, b, H2, CLASSES);
     }
 
     /// The logits turned into their gradient `dZ` and sent back to `dH2`, with `scale` the
@@ -368,35 +398,54 @@ impl Part {
             let label = usize::from(labels[i as usize]);
             loss += f64::from(softmax_grad(z, label, scale));
         }
-        self.dh2.set_len(self.rows * H2);
         matmul_bt(
-            &self.z,
+            self.z,
             &w.layers[2].weight,
-            &mut self.dh2,
-            self.rows,
+            self.dh2,
+            rows.len(),
             CLASSES,
             H2,
         );
-        relu_mask(&mut self.dh2, &self.h2);
+        relu_mask(self.dh2, self.h2);
         loss
     }
 
-    /// How many of `labels` the network's logits for the images in `by_image` get right; one
-    /// core takes every range of units.
-    fn count_correct(&mut self, w: &Params, labels: &[u8], simd: Simd) -> usize {
-        self.resize(labels.len(), w.units.len());
-        for (k, shares) in by_units(std::slice::from_mut(self), &w.units)
-            .iter_mut()
-            .enumerate()
-        {
-            shares[0].forward(w, k, simd);
-        }
-        self.finish_forward(w);
+    /// How many of `labels` the logits get right.
+    fn count_correct(&self, labels: &[u8]) -> usize {
         self.z
             .chunks_exact(CLASSES)
             .zip(labels)
             .filter(|(z, label)| argmax(z) == usize::from(**label))
             .count()
+    }
+}
+
+/// What a core reads for its units' weight gradient: its units' `H1` and `dH1` for every row
+/// of the batch, and each share's pixels by pixel with its rows of `dH1` (`terms`); the
+/// activations row by row for `W3` and the last biases.
+struct Backward<'a> {
+    rows: usize,
+    terms: Vec<Term<'a>>,
+    h1: &'a [f32],
+    dh1: &'a [f32],
+    h2: &'a [f32],
+    z: &'a [f32],
+    dh2: &'a [f32],
+}
+
+impl Units<'_> {
+    /// The weight gradient of these units over the batch, times `coef`, added in: `W1`'s panel
+    /// from the pixels and `dH1`, `W2`'s rows from `H1` and `dH2`, and `b1`; the core that has
+    /// them also adds `W3`'s, `b2`'s and `b3`'s.
+    fn add_gradient(&mut self, back: &Backward<'_>, coef: f32, simd: Simd) {
+        simd.gather_axpy_rows(self.w1, &back.terms, self.b1.len(), coef);
+        add_outer(self.w2, back.h1, back.dh2, back.rows, coef);
+        add_bias(self.b1, back.dh1, coef);
+        if let Some(rest) = &mut self.rest {
+            add_bias(rest.b2, back.dh2, coef);
+            add_outer(rest.w3, back.h2, back.z, back.rows, coef);
+            add_bias(rest.b3, back.z, coef);
+        }
     }
 }
 
@@ -430,20 +479,29 @@ impl GradientEngine for FusedEngine {
     }
 
     fn accuracy(&mut self, test: &Split) -> Result<f64> {
-        let (w, simd) = (&self.weights, self.simd);
-        let chunks: Vec<usize> = (0..test.len()).step_by(EVAL_CHUNK).collect();
         let mut correct = 0;
-        // Each core classifies one chunk of test images at a time.
-        for group in chunks.chunks(self.parts.len()) {
-            let parts = &mut self.parts[..group.len()];
-            let counts = self.team.map(parts, |i, part| {
-                let (start, end) = (group[i], (group[i] + EVAL_CHUNK).min(test.len()));
-                part.by_image.set_rows(
-                    test.images[start * IMAGE_PIXELS..end * IMAGE_PIXELS]
-                        .chunks_exact(IMAGE_PIXELS),
-                );
-                part.count_correct(w, &test.labels[start..end], simd)
+        // Chunks of test images, each through the meetings of a training batch's forward pass.
+        for start in (0..test.len()).step_by(EVAL_CHUNK) {
+            let end = (start + EVAL_CHUNK).min(test.len());
+            let cut = Cut::new(end - start, self.parts.len(), 1);
+            let parts = &mut self.parts[..cut.parts()];
+            self.team.map(parts, |j, part| {
+                let rows = cut.range(j);
+                let images = &test.images
+                    [(start + rows.start) * IMAGE_PIXELS..(start + rows.end) * IMAGE_PIXELS];
+                part.by_image.set_rows(images.chunks_exact(IMAGE_PIXELS));
             });
+            let labels = &test.labels[start..end];
+            let (w, simd) = (&self.weights, self.simd);
+            let counts = forward(
+                &self.team,
+                w,
+                parts,
+                &mut self.acts,
+                cut,
+                simd,
+                |j, share| share.count_correct(&labels[cut.range(j)]),
+            );
             correct += counts.iter().sum::<usize>();
         }
         Ok(100.0 * correct as f64 / test.len() as f64)

@@ -55,11 +55,17 @@ pub(super) fn panel<'b>(buffer: &'b [f32], rows: usize, u: &Range<usize>) -> &'b
     &buffer[rows * u.start..rows * u.end]
 }
 
-/// `buffer`, laid out in the ranges `units`, written row by row (400 units a row) into `out`.
-pub(super) fn rows_from_panels(out: &mut [f32], buffer: &[f32], units: &[Range<usize>]) {
-    let rows = out.len() / H1;
+/// Rows `first..` of `buffer`, which holds `rows` rows laid out in the ranges `units`, written
+/// row by row (400 units a row) into `out`, as many as it holds.
+pub(super) fn rows_from_panels(
+    out: &mut [f32],
+    buffer: &[f32],
+    rows: usize,
+    first: usize,
+    units: &[Range<usize>],
+) {
     for u in units {
-        let values = panel(buffer, rows, u).chunks_exact(u.len());
+        let values = panel(buffer, rows, u)[first * u.len()..].chunks_exact(u.len());
         for (row, values) in out.chunks_exact_mut(H1).zip(values) {
             row[u.clone()].copy_from_slice(values);
         }
@@ -123,7 +129,13 @@ impl Params {
     /// The plain [`Weights`], `W1` row by row again.
     pub(in crate::engine) fn to_weights(&self) -> Weights {
         let mut w1 = vec![0.0; IMAGE_PIXELS * H1];
-        rows_from_panels(&mut w1, &self.layers[0].weight, &self.units);
+        rows_from_panels(
+            &mut w1,
+            &self.layers[0].weight,
+            IMAGE_PIXELS,
+            0,
+            &self.units,
+        );
         let [a, b, c, d] = crate::model::LAYER_SIZES;
         let layer = |inputs, outputs, weight: Vec<f32>, l: &Layer| LayerWeights {
             inputs,

@@ -2,55 +2,117 @@
 //!
 //! Both directions are "for each non-zero, add a scaled row of a dense matrix": the forward pass
 //! adds rows of `W1` selected by an image's pixels, the weight gradient adds rows of the batch's
-//! `dH1` selected by a pixel's images. Columns go in blocks of 64 held in registers, so each
-//! output row is loaded and stored once whatever the number of non-zeros; a pixel that is zero in
-//! the whole batch is skipped (minibatch epoch 0.88 s -> 0.67 s when that was added). Measured at
-//! about 5.5 multiply-adds per cycle; 16 KB tiles for L1 and 96-column blocks were tried and were
-//! no faster. On a 2-core Xeon (AVX-512), where it is about a third of a minibatch epoch and each
-//! non-zero's 64 columns of `W1` come from L2: prefetching the rows of the non-zeros ahead was
-//! slower (minibatch epoch 0.46 s against 0.40–0.42 s), 128-column blocks and two sets of sums
-//! (even and odd non-zeros) no faster, 16-column blocks with eight sets of sums four times
-//! slower.
+//! `dH1` selected by a pixel's images. Columns go in blocks whose sums are held in registers, so
+//! each output row is loaded and stored once whatever the number of non-zeros; a pixel that is
+//! zero in the whole batch is skipped (minibatch epoch 0.88 s -> 0.67 s when that was added).
+//! Measured at about 5.5 multiply-adds per cycle with blocks of 64; 16 KB tiles for L1 were
+//! tried and were no faster. On a 2-core Xeon (AVX-512), where it is about a third of a
+//! minibatch epoch and each non-zero's 64 columns of `W1` come from L2: prefetching the rows of
+//! the non-zeros ahead was slower (minibatch epoch 0.46 s against 0.40–0.42 s), 128-column
+//! blocks over all 400 columns and two sets of sums (even and odd non-zeros) no faster, 16-column
+//! blocks with eight sets of sums four times slower. Since each core takes a panel of 192 or
+//! 208 units, the widths follow the direction ([`Source`]): a lone block of 16 at a panel's end
+//! cost 2.5–3.5 times as much per column as a block of 64, and the gradient, whose source stays
+//! in L1, gains from blocks up to 112 wide (minibatch epoch on 2 cores 0.32–0.34 s -> 0.29–0.31
+//! s).
 
 use super::sparse::Sparse;
 
 /// A sparse matrix `a` and a dense `src`, whose product [`gather_axpy_rows_body`] adds.
 pub(super) type Term<'t> = (&'t Sparse, &'t [f32]);
 
+/// Where a call's source rows come from, which sets how wide a block of columns pays (measured
+/// on a 2-core Xeon, AVX-512, with real batches, seconds per epoch for one core's 192 or 208
+/// units; blocks in registers, AVX-512 only).
+#[derive(Clone, Copy)]
+pub(super) enum Source {
+    /// `W1`'s panel, in the forward pass: too big for L1, so each non-zero's block of it comes
+    /// from L2, and blocks of 64 do best; a remainder under 64 is best added to the first block
+    /// (208 units in 80 + 64 + 64 columns: 0.054–0.056 s, against 0.060–0.062 in 64 + 64 + 64 +
+    /// 16; a block of 16 reads each non-zero for one vector's work).
+    Weights,
+    /// The batch's `dH1`, in the weight gradient: a block of it for the whole batch stays in L1,
+    /// so the fewest blocks do best, up to seven vectors of sums (192 units in 96 + 96: 0.052–
+    /// 0.060 s, against 0.060–0.065 in 64s; 208 in 96 + 112: 0.056–0.059 s, against 0.077–0.079).
+    Batch,
+}
+
+/// The widths of the blocks of columns that a `width`-wide call takes in turn, for `source`,
+/// when the registers hold at most `widest` sums (112 with AVX-512, 64 with AVX2's 16 registers).
+/// Whole vectors of 16 first; columns beyond them one by one.
+pub(super) fn blocks(width: usize, source: Source, widest: usize) -> Vec<usize> {
+    let vectors = width / 16;
+    let mut blocks: Vec<usize> = match source {
+        Source::Batch if widest > 64 => {
+            let n = vectors.div_ceil(widest / 16);
+            (0..n)
+                .map(|i| 16 * (vectors * (i + 1) / n - vectors * i / n))
+                .collect()
+        }
+        _ => {
+            let mut blocks = vec![64; vectors / 4];
+            let left = 16 * (vectors % 4);
+            match blocks.first_mut() {
+                Some(first) if *first + left <= widest => *first += left,
+                _ if left > 0 => blocks.push(left),
+                _ => {}
+            }
+            blocks
+        }
+    };
+    blocks.extend(std::iter::repeat_n(1, width % 16));
+    blocks
+}
+
 /// `dst += scale · Σ a·src` over the `terms`, each `a` sparse, `dst` and `src` dense and
 /// `width` wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row `r`
 /// of each `a`, and is loaded and stored once however many terms there are.
-/// Columns go in blocks of 64, the outer loop, so that the block of `src` every row reads stays
-/// in cache; within a block the 64 sums are held in registers while each non-zero adds its
-/// source row.
+/// Columns go in the `blocks` of [`blocks`], the outer loop, so that the block of `src` every
+/// row reads stays in cache; within a block the sums are held in registers while each non-zero
+/// adds its source row. Every sum runs in the same order whatever the blocks.
 #[inline(always)]
 pub(super) fn gather_axpy_rows_body<const FMA: bool>(
     dst: &mut [f32],
     terms: &[Term<'_>],
     width: usize,
     scale: f32,
+    blocks: &[usize],
 ) {
     let mut col = 0;
-    while col < width {
-        let block = if col + 64 <= width {
-            64
-        } else if col + 16 <= width {
-            16
-        } else {
-            1
-        };
-        for (r, row) in dst.chunks_exact_mut(width).enumerate() {
-            if terms.iter().all(|(a, _)| a.start[r] == a.start[r + 1]) {
-                continue; // a pixel that is zero in every image of the batch
-            }
-            let out = &mut row[col..col + block];
-            match block {
-                64 => gather_block::<64, FMA>(out, r, terms, width, col, scale),
-                16 => gather_block::<16, FMA>(out, r, terms, width, col, scale),
-                _ => gather_block::<1, FMA>(out, r, terms, width, col, scale),
+    for &block in blocks {
+        let dst = &mut *dst;
+        match block {
+            16 => gather_columns::<16, FMA>(dst, terms, width, col, scale),
+            32 => gather_columns::<32, FMA>(dst, terms, width, col, scale),
+            48 => gather_columns::<48, FMA>(dst, terms, width, col, scale),
+            64 => gather_columns::<64, FMA>(dst, terms, width, col, scale),
+            80 => gather_columns::<80, FMA>(dst, terms, width, col, scale),
+            96 => gather_columns::<96, FMA>(dst, terms, width, col, scale),
+            112 => gather_columns::<112, FMA>(dst, terms, width, col, scale),
+            _ => {
+                for c in col..col + block {
+                    gather_columns::<1, FMA>(dst, terms, width, c, scale);
+                }
             }
         }
         col += block;
+    }
+}
+
+/// One block of columns of [`gather_axpy_rows_body`]: `W` columns from `col`, every row.
+#[inline(always)]
+fn gather_columns<const W: usize, const FMA: bool>(
+    dst: &mut [f32],
+    terms: &[Term<'_>],
+    width: usize,
+    col: usize,
+    scale: f32,
+) {
+    for (r, row) in dst.chunks_exact_mut(width).enumerate() {
+        if terms.iter().all(|(a, _)| a.start[r] == a.start[r + 1]) {
+            continue; // a pixel that is zero in every image of the batch
+        }
+        gather_block::<W, FMA>(&mut row[col..col + W], r, terms, width, col, scale);
     }
 }
 
@@ -83,4 +145,76 @@ fn gather_block<const W: usize, const FMA: bool>(
 #[inline(always)]
 fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_cover_the_width_as_measured_best() {
+        assert_eq!(blocks(208, Source::Weights, 112), [80, 64, 64]);
+        assert_eq!(blocks(192, Source::Weights, 112), [64, 64, 64]);
+        assert_eq!(blocks(208, Source::Batch, 112), [96, 112]);
+        assert_eq!(blocks(400, Source::Batch, 112), [96, 96, 96, 112]);
+        // AVX2's 16 registers: blocks of 64 and the rest, as before.
+        assert_eq!(blocks(208, Source::Weights, 64), [64, 64, 64, 16]);
+        assert_eq!(blocks(208, Source::Batch, 64), [64, 64, 64, 16]);
+        assert_eq!(
+            blocks(40, Source::Weights, 112),
+            [32, 1, 1, 1, 1, 1, 1, 1, 1]
+        );
+        for width in 0..=420 {
+            for source in [Source::Weights, Source::Batch] {
+                for widest in [64, 112] {
+                    let b = blocks(width, source, widest);
+                    assert_eq!(b.iter().sum::<usize>(), width);
+                    assert!(b.iter().all(|&w| w <= widest && (w == 1 || w % 16 == 0)));
+                }
+            }
+        }
+    }
+
+    /// Every block width gives the plain sum, to the bit: each sum runs over the non-zeros in
+    /// the same order however the columns are cut.
+    #[test]
+    fn every_cut_of_the_columns_adds_the_same() {
+        let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
+        // 5 rows of 7 columns with zeros in them, and a row with none.
+        let dense: Vec<f32> = (0..35)
+            .map(|i| {
+                if i % 3 == 0 || (14..21).contains(&i) {
+                    0.0
+                } else {
+                    value(i)
+                }
+            })
+            .collect();
+        let mut a = Sparse::default();
+        a.set_rows(dense.chunks_exact(7));
+        for width in 1..=130 {
+            let src: Vec<f32> = (0..7 * width).map(|i| value(i + 11)).collect();
+            let start: Vec<f32> = (0..5 * width).map(|i| value(i + 5)).collect();
+            let mut expected = start.clone();
+            for (r, out) in expected.chunks_exact_mut(width).enumerate() {
+                for (c, out) in out.iter_mut().enumerate() {
+                    let mut acc = 0.0f32;
+                    for (k, &x) in dense[r * 7..(r + 1) * 7].iter().enumerate() {
+                        if x != 0.0 {
+                            acc += x * src[k * width + c];
+                        }
+                    }
+                    *out += 0.5 * acc;
+                }
+            }
+            for source in [Source::Weights, Source::Batch] {
+                for widest in [64, 112] {
+                    let mut dst = start.clone();
+                    let b = blocks(width, source, widest);
+                    gather_axpy_rows_body::<false>(&mut dst, &[(&a, &src)], width, 0.5, &b);
+                    assert!(dst == expected, "width {width}, blocks {b:?}");
+                }
+            }
+        }
+    }
 }

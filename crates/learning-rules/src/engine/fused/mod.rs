@@ -40,7 +40,10 @@
 //! Then one set of activation buffers for the whole batch, where each share of samples had had
 //! its own (so that a core's `dH1` and `W2` gradient took one `gemm` call per share, each
 //! re-reading its rows of `W2`): two threads, minibatch 0.327–0.333 s → 0.301–0.324 s, per-epoch
-//! 0.325–0.333 s → 0.304–0.312 s (three interleaved rounds of `bench --runs 5`).
+//! 0.325–0.333 s → 0.304–0.312 s (three interleaved rounds of `bench --runs 5`). Then the
+//! first layer's kernel in blocks of columns chosen by direction ([`gather::Source`]): minibatch
+//! 0.330–0.352 s → 0.288–0.314 s, per-epoch 0.321–0.343 s → 0.287–0.308 s (three rounds, on a
+//! busier host).
 
 use std::ops::Range;
 
@@ -57,7 +60,7 @@ use self::aligned::AlignedVec;
 use self::dense::{
     add_bias, add_matmul, add_outer, argmax, axpy, matmul_bt, relu, relu_mask, softmax_grad,
 };
-use self::gather::Term;
+use self::gather::{Source, Term};
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
 use self::simd::Simd;
 use self::sparse::Sparse;
@@ -318,7 +321,7 @@ fn forward<R: Send>(
             for row in h1.chunks_exact_mut(u.len()) {
                 row.copy_from_slice(&w.layers[0].bias[u.clone()]);
             }
-            simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0);
+            simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0, Source::Weights);
             relu(h1);
         }
     });
@@ -438,7 +441,7 @@ impl Units<'_> {
     /// from the pixels and `dH1`, `W2`'s rows from `H1` and `dH2`, and `b1`; the core that has
     /// them also adds `W3`'s, `b2`'s and `b3`'s.
     fn add_gradient(&mut self, back: &Backward<'_>, coef: f32, simd: Simd) {
-        simd.gather_axpy_rows(self.w1, &back.terms, self.b1.len(), coef);
+        simd.gather_axpy_rows(self.w1, &back.terms, self.b1.len(), coef, Source::Batch);
         add_outer(self.w2, back.h1, back.dh2, back.rows, coef);
         add_bias(self.b1, back.dh1, coef);
         if let Some(rest) = &mut self.rest {

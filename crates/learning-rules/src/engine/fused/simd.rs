@@ -4,7 +4,7 @@
 //! with `#[target_feature]` for AVX-512 and AVX2+FMA; [`Simd::detect`] picks the widest the CPU
 //! has, and every call goes through one `match`. The baseline needs no special instruction.
 
-use super::gather::{Term, gather_axpy_rows_body};
+use super::gather::{Source, Term, blocks, gather_axpy_rows_body};
 use super::params::Params;
 use super::sample::sample_step_body;
 use super::sparse::SparseRow;
@@ -73,20 +73,33 @@ impl Simd {
         }
     }
 
+    /// `dst += scale · Σ a·src` over the `terms` ([`gather_axpy_rows_body`]), in blocks of
+    /// columns as wide as pays for `source` with this CPU's registers.
     pub(super) fn gather_axpy_rows(
         self,
         dst: &mut [f32],
         terms: &[Term<'_>],
         width: usize,
         scale: f32,
+        source: Source,
     ) {
         match self.0 {
-            // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale) },
+            Level::Avx512 => {
+                let blocks = blocks(width, source, 112);
+                // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
+                unsafe { gather_axpy_rows_avx512(dst, terms, width, scale, &blocks) }
+            }
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale) },
-            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale),
+            Level::Avx2 => {
+                let blocks = blocks(width, source, 64);
+                // SAFETY: as above.
+                unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) }
+            }
+            Level::Baseline => {
+                let blocks = blocks(width, source, 64);
+                gather_axpy_rows_body::<false>(dst, terms, width, scale, &blocks)
+            }
         }
     }
 }
@@ -112,8 +125,8 @@ macro_rules! compiled_for_x86 {
 compiled_for_x86!(
     gather_axpy_rows_avx512,
     gather_axpy_rows_avx2,
-    (dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32) -> (),
-    gather_axpy_rows_body::<true>(dst, terms, width, scale)
+    (dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32, blocks: &[usize]) -> (),
+    gather_axpy_rows_body::<true>(dst, terms, width, scale, blocks)
 );
 
 compiled_for_x86!(

@@ -13,7 +13,7 @@
 //! blocks with eight sets of sums four times slower. Since each core takes a panel of 192 or
 //! 208 units, the widths follow the direction ([`Source`]): a lone block of 16 at a panel's end
 //! cost 2.5–3.5 times as much per column as a block of 64, and the gradient, whose source stays
-//! in L1, gains from blocks up to 112 wide (minibatch epoch on 2 cores 0.32–0.34 s -> 0.29–0.31
+//! in L1, gains from blocks up to 112 wide (minibatch epoch on 2 cores 0.33–0.35 s -> 0.29–0.31
 //! s).
 
 use super::sparse::Sparse;

@@ -312,19 +312,20 @@ fn forward<R: Send>(
         dh2,
         ..
     } = acts;
-    // 2. By units.
-    let mut panels = panels_mut(h1, cut.rows, &w.units);
-    team.map(&mut panels, |k, h1| {
-        let u = &w.units[k];
-        let w1 = panel(&w.layers[0].weight, IMAGE_PIXELS, u);
-        for (part, h1) in parts.iter().zip(h1.chunks_mut(cut.per_part * u.len())) {
-            for row in h1.chunks_exact_mut(u.len()) {
-                row.copy_from_slice(&w.layers[0].bias[u.clone()]);
+    // 2. By units; with `W1` in one panel (as the per-sample rule leaves it, for the accuracy
+    // after its epoch), by samples.
+    if w.units.len() == 1 {
+        let mut shares: Vec<&mut [f32]> = h1.chunks_mut(cut.per_part * H1).collect();
+        team.map(&mut shares, |j, h1| first_layer(w, 0, &parts[j], h1, simd));
+    } else {
+        let mut panels = panels_mut(h1, cut.rows, &w.units);
+        team.map(&mut panels, |k, h1| {
+            let width = w.units[k].len();
+            for (part, h1) in parts.iter().zip(h1.chunks_mut(cut.per_part * width)) {
+                first_layer(w, k, part, h1, simd);
             }
-            simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0, Source::Weights);
-            relu(h1);
-        }
-    });
+        });
+    }
     // 3. By samples.
     let h1 = &**h1;
     let rows = |n: usize| cut.per_part * n;
@@ -343,6 +344,18 @@ fn forward<R: Send>(
         share.finish_forward(w, h1, cut.rows, cut.range(j).start);
         then(j, share)
     })
+}
+
+/// The first layer forward for range `k` of its units, over the images of `part`: `h1 =
+/// ReLU(x·W1 + b1)`.
+fn first_layer(w: &Params, k: usize, part: &Part, h1: &mut [f32], simd: Simd) {
+    let u = &w.units[k];
+    for row in h1.chunks_exact_mut(u.len()) {
+        row.copy_from_slice(&w.layers[0].bias[u.clone()]);
+    }
+    let w1 = panel(&w.layers[0].weight, IMAGE_PIXELS, u);
+    simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0, Source::Weights);
+    relu(h1);
 }
 
 impl Activations {

@@ -8,6 +8,8 @@
 
 use std::ops::{Deref, DerefMut};
 
+use super::dense::fill_rows;
+
 /// One cache line of floats.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(64))]
@@ -40,9 +42,7 @@ impl AlignedVec {
     /// `rows` copies of `row`, one after another, keeping the buffer.
     pub(super) fn set_repeated(&mut self, row: &[f32], rows: usize) {
         self.set_len(row.len() * rows);
-        for out in self.chunks_exact_mut(row.len()) {
-            out.copy_from_slice(row);
-        }
+        fill_rows(self, row);
     }
 }
 

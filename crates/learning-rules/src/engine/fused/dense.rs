@@ -43,6 +43,13 @@ pub(super) fn add_matmul(out: &mut [f32], x: &[f32], w: &[f32], b: usize, k: usi
     }
 }
 
+/// Every row of `out` set to `row`: a layer's bias, before its product is added.
+pub(super) fn fill_rows(out: &mut [f32], row: &[f32]) {
+    for out in out.chunks_exact_mut(row.len()) {
+        out.copy_from_slice(row);
+    }
+}
+
 /// ReLU in place.
 pub(super) fn relu(v: &mut [f32]) {
     v.iter_mut().for_each(|v| *v = v.max(0.0));

@@ -58,7 +58,8 @@ mod team;
 
 use self::aligned::AlignedVec;
 use self::dense::{
-    add_bias, add_matmul, add_outer, argmax, axpy, matmul_bt, relu, relu_mask, softmax_grad,
+    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul_bt, relu, relu_mask,
+    softmax_grad,
 };
 use self::gather::{Source, Term};
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
@@ -350,9 +351,7 @@ fn forward<R: Send>(
 /// ReLU(x·W1 + b1)`.
 fn first_layer(w: &Params, k: usize, part: &Part, h1: &mut [f32], simd: Simd) {
     let u = &w.units[k];
-    for row in h1.chunks_exact_mut(u.len()) {
-        row.copy_from_slice(&w.layers[0].bias[u.clone()]);
-    }
+    fill_rows(h1, &w.layers[0].bias[u.clone()]);
     let w1 = panel(&w.layers[0].weight, IMAGE_PIXELS, u);
     simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0, Source::Weights);
     relu(h1);
@@ -394,11 +393,8 @@ impl SampleShare<'_> {
             rows_from_panels(self.h1_rows, h1, rows, first, &w.units);
             &*self.h1_rows
         };
-        for (out, bias) in [(&mut *self.h2, &l2.bias), (&mut *self.z, &l3.bias)] {
-            for row in out.chunks_exact_mut(bias.len()) {
-                row.copy_from_slice(bias);
-            }
-        }
+        fill_rows(self.h2, &l2.bias);
+        fill_rows(self.z, &l3.bias);
         add_matmul(self.h2, h1, &l2.weight, b, H1, H2);
         relu(self.h2);
         add_matmul(self.z, self.h2, &l3.weight, b, H2, CLASSES);

@@ -38,7 +38,7 @@ pub(super) enum Source {
 }
 
 /// The widths of the blocks of columns that a `width`-wide call takes in turn, for `source`,
-/// when the registers hold at most `widest` sums (112 with AVX-512, 64 with AVX2's 16 registers).
+/// when the registers hold at most `widest` sums (`Simd::widest`: 112 or 64).
 /// Whole vectors of 16 first; columns beyond them one by one.
 pub(super) fn blocks(width: usize, source: Source, widest: usize) -> Vec<usize> {
     let vectors = width / 16;
@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(blocks(192, Source::Weights, 112), [64, 64, 64]);
         assert_eq!(blocks(208, Source::Batch, 112), [96, 112]);
         assert_eq!(blocks(400, Source::Batch, 112), [96, 96, 96, 112]);
-        // AVX2's 16 registers: blocks of 64 and the rest, as before.
+        // At most 64 (AVX2 forward, the baseline): blocks of 64 and the rest.
         assert_eq!(blocks(208, Source::Weights, 64), [64, 64, 64, 16]);
         assert_eq!(blocks(208, Source::Batch, 64), [64, 64, 64, 16]);
         assert_eq!(

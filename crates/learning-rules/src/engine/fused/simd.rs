@@ -83,23 +83,37 @@ impl Simd {
         scale: f32,
         source: Source,
     ) {
+        let blocks = blocks(width, source, self.widest(source));
         match self.0 {
+            // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => {
-                let blocks = blocks(width, source, 112);
-                // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
-                unsafe { gather_axpy_rows_avx512(dst, terms, width, scale, &blocks) }
-            }
+            Level::Avx512 => unsafe { gather_axpy_rows_avx512(dst, terms, width, scale, &blocks) },
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => {
-                let blocks = blocks(width, source, 64);
-                // SAFETY: as above.
-                unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) }
-            }
-            Level::Baseline => {
-                let blocks = blocks(width, source, 64);
-                gather_axpy_rows_body::<false>(dst, terms, width, scale, &blocks)
-            }
+            // SAFETY: as above.
+            Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) },
+            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale, &blocks),
+        }
+    }
+
+    /// The most sums a block of columns of [`blocks`] may hold in registers for `source`, as
+    /// measured. AVX-512: 112 (seven of its 32 registers) both ways, in [`super::gather`]'s
+    /// docs. AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
+    /// whose fewest blocks win there too, and 64 forward, where adding the remainder to the
+    /// first block does not pay. Measured with the AVX2 kernels on the 2-core Xeon (no
+    /// AVX2-only machine was at hand), real shuffled batches, seconds per epoch:
+    ///
+    /// | units | gradient: 64s | fewest blocks | forward: 64s | rest in the first |
+    /// |---:|---:|---:|---:|---:|
+    /// | 192 | 0.074–0.085 | 0.071–0.075 (96 + 96) | | |
+    /// | 208 | 0.095–0.100 | 0.077–0.081 (96 + 112) | 0.123–0.124 | 0.120–0.123 |
+    /// | 400, 1 thread | 0.205–0.211 | 0.175–0.183 (112 + 96×3) | 0.267–0.274 | 0.281–0.283 |
+    ///
+    /// ("64s": blocks of 64 and a last one of 16.) The baseline's registers hold 4 sums: 64.
+    fn widest(self, source: Source) -> usize {
+        match (self.0, source) {
+            #[cfg(target_arch = "x86_64")]
+            (Level::Avx512, _) | (Level::Avx2, Source::Batch) => 112,
+            _ => 64,
         }
     }
 }
@@ -135,3 +149,79 @@ compiled_for_x86!(
     (w: &mut Params, x: SparseRow<'_>, label: usize, lr: f32) -> f32,
     sample_step_body(w, x, label, lr)
 );
+
+#[cfg(test)]
+mod tests {
+    use super::super::sparse::Sparse;
+    use super::*;
+
+    /// Every level this CPU has, not only the one [`Simd::detect`] picks: on a machine with
+    /// AVX-512 the AVX2 kernels run here too.
+    fn levels() -> Vec<Simd> {
+        #[allow(unused_mut)]
+        let mut levels = vec![Simd(Level::Baseline)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                levels.push(Simd(Level::Avx2));
+            }
+            if matches!(Simd::detect().0, Level::Avx512) {
+                levels.push(Simd(Level::Avx512));
+            }
+        }
+        levels
+    }
+
+    /// Each level's kernel, in the blocks it picks for each direction and for the widths the
+    /// cores' panels take, adds what a plain loop adds in the same order, to the bit (fused
+    /// multiply-adds where the level has them).
+    #[test]
+    fn every_level_gathers_as_the_plain_loop() {
+        let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
+        let sparse = |rows: usize, cols: usize, seed: usize| {
+            let dense: Vec<f32> = (0..rows * cols)
+                .map(|i| {
+                    if (i + seed).is_multiple_of(3) {
+                        value(i + seed)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let mut a = Sparse::default();
+            a.set_rows(dense.chunks_exact(cols));
+            a
+        };
+        let (rows, cols) = (6, 9);
+        let a = [sparse(rows, cols, 0), sparse(rows, cols, 1)];
+        for width in [1, 17, 112, 192, 208, 400] {
+            let src: Vec<Vec<f32>> = (0..2)
+                .map(|t| (0..cols * width).map(|i| value(i + 7 * t)).collect())
+                .collect();
+            let start: Vec<f32> = (0..rows * width).map(|i| value(i + 5)).collect();
+            let terms: Vec<Term<'_>> = a.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
+            for simd in levels() {
+                let fma = !matches!(simd.0, Level::Baseline);
+                let mut expected = start.clone();
+                for (r, out) in expected.chunks_exact_mut(width).enumerate() {
+                    for (c, out) in out.iter_mut().enumerate() {
+                        let mut acc = 0.0f32;
+                        for (a, src) in &terms {
+                            let (index, value) = a.row(r);
+                            for (&i, &v) in index.iter().zip(value) {
+                                let s = src[i as usize * width + c];
+                                acc = if fma { v.mul_add(s, acc) } else { v * s + acc };
+                            }
+                        }
+                        *out += 0.5 * acc;
+                    }
+                }
+                for source in [Source::Weights, Source::Batch] {
+                    let mut dst = start.clone();
+                    simd.gather_axpy_rows(&mut dst, &terms, width, 0.5, source);
+                    assert!(dst == expected, "{}, width {width}", simd.name());
+                }
+            }
+        }
+    }
+}

@@ -1,26 +1,42 @@
 //! The engine's own threads, which stay awake between the batches of a run.
 //!
-//! Each minibatch asks the cores to work together twice (forward and backward, then the
-//! update). Handing that work to rayon's pool woke its sleeping threads every time, and on a
-//! virtual machine a wake-up costs tens of microseconds: on a 2-core Xeon, 0.06 s of a 0.5 s
-//! minibatch epoch went between the update's start and its two halves' start, measured. A
-//! [`Team`]'s helpers spin for a moment after each job instead, so the next batch's job starts
-//! at once; after [`SPIN`] without work they sleep, so an idle notebook costs no CPU. A team of
-//! one (`RAYON_NUM_THREADS=1`, as the class set-up gives each kernel) has no helpers at all.
+//! Each minibatch asks the cores to work together four times. Handing that work to rayon's
+//! pool woke its sleeping threads every time, and on a virtual machine a wake-up costs tens of
+//! microseconds: on a 2-core Xeon, 0.06 s of a 0.5 s minibatch epoch went between the update's
+//! start and its two halves' start, measured. A [`Team`]'s helpers spin for a moment after each
+//! job instead, so the next batch's job starts at once; after [`SPIN`] without work they park,
+//! so an idle notebook costs no CPU. A team of one (`RAYON_NUM_THREADS=1`, as the class set-up
+//! gives each kernel) has no helpers at all.
+//!
+//! A job involves only the threads it has work for. A batch of 100 splits between at most 6
+//! cores by units and 4 by samples (see `params` and `Destination`), so on a 16-core machine
+//! the other helpers are not woken nor waited for, and park once [`SPIN`] has passed since
+//! their last share. Before, every job went to every thread, and waited for each to see it,
+//! even to do nothing, while the helpers that never had a share spun through the whole run.
+//! The caller, too, spins only [`SPIN`] for the helpers, then parks until the last one to
+//! finish wakes it: two kernels training at once on the same cores then take turns instead of
+//! spinning through each other's time.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-/// How long a helper waits for the next job before it sleeps: far longer than the gap between
-/// two batches, far shorter than anything a person notices.
-const SPIN: Duration = Duration::from_millis(2);
+/// How long a thread spins, waiting for its next share or for the helpers to finish a job,
+/// before it parks: longer than the gaps of a lone run, short enough that a kernel training
+/// beside another on the same cores gives a core up instead of spinning through the other's
+/// time. Two `bench --rules minibatch` at once on 2 cores, seconds per epoch each: 1.6–4.4 with
+/// 2 ms (and before, when the caller never parked), 0.93–0.96 with 50 µs, 0.72–0.79 with 20 µs;
+/// alone 0.32–0.35 whichever.
+const SPIN: Duration = Duration::from_micros(20);
 
 /// A job as the helpers see it: its lifetime is erased, which [`Team::run`] makes sound by not
 /// returning while any helper may still use it.
 type Job = &'static (dyn Fn(usize) + Sync);
+
+/// The current job and the thread that waits for it, which the last helper to finish wakes.
+type Slot = Option<(Job, Thread)>;
 
 /// The calling thread and `size - 1` helpers, each running its own index's share of a job.
 pub(super) struct Team {
@@ -30,11 +46,12 @@ pub(super) struct Team {
 
 #[derive(Default)]
 struct Shared {
-    /// Counts the jobs handed out; a helper starts work when it changes.
-    generation: AtomicU64,
-    /// The current job; also the lock that sleeping helpers wait on.
-    job: Mutex<Option<Job>>,
-    wake: Condvar,
+    /// The current job's number times [`THREADS`], plus how many threads take part in it (the
+    /// caller and helpers `1..`): one word, so that a helper never pairs one job's number with
+    /// another's count. A helper starts work when the number changes and its index is counted.
+    current: AtomicU64,
+    /// The current job.
+    job: Mutex<Slot>,
     /// Helpers still running the current job.
     busy: AtomicUsize,
     /// A helper's share of a job panicked.
@@ -43,20 +60,25 @@ struct Shared {
     stop: AtomicBool,
 }
 
+/// More threads than a team can have; the factor between a job's number and its count.
+const THREADS: u64 = 1 << 16;
+
 impl Shared {
-    fn job(&self) -> MutexGuard<'_, Option<Job>> {
+    fn job(&self) -> MutexGuard<'_, Slot> {
         self.job.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Nothing new since `seen`, and the team goes on.
-    fn idle(&self, seen: u64) -> bool {
-        self.generation.load(Ordering::Acquire) == seen && !self.stop.load(Ordering::Acquire)
+    /// The current job's number and how many threads take part in it.
+    fn current(&self) -> (u64, usize) {
+        let current = self.current.load(Ordering::Acquire);
+        (current / THREADS, (current % THREADS) as usize)
     }
 }
 
 impl Team {
     /// A team of `size` threads (at least one: the caller).
     pub(super) fn new(size: usize) -> Team {
+        assert!((size as u64) < THREADS, "a team of {size} threads");
         let shared = Arc::new(Shared::default());
         let helpers = (1..size.max(1))
             .map(|index| {
@@ -87,12 +109,10 @@ impl Team {
             .iter_mut()
             .map(|item| Mutex::new((item, None)))
             .collect();
-        self.run(&|i| {
-            if let Some(slot) = items.get(i) {
-                let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                let result = work(i, slot.0);
-                slot.1 = Some(result);
-            }
+        self.run(items.len(), &|i| {
+            let mut slot = items[i].lock().unwrap_or_else(PoisonError::into_inner);
+            let result = work(i, slot.0);
+            slot.1 = Some(result);
         });
         items
             .into_iter()
@@ -103,31 +123,42 @@ impl Team {
             .collect()
     }
 
-    /// `job(i)` on every thread `i` of the team, the caller being thread 0; returns when all
-    /// are done, and panics if any share did.
-    fn run(&self, job: &(dyn Fn(usize) + Sync)) {
-        if self.helpers.is_empty() {
-            return job(0);
+    /// `job(i)` on threads `i` in `0..threads` of the team, the caller being thread 0; returns
+    /// when all are done, and panics if any share did.
+    fn run(&self, threads: usize, job: &(dyn Fn(usize) + Sync)) {
+        let threads = threads.min(self.size());
+        match threads {
+            0 => return,
+            1 => return job(0),
+            _ => {}
         }
         let shared = &*self.shared;
         {
             // SAFETY: only the lifetime changes. The helpers use the job between the change of
-            // `generation` below and their decrement of `busy`; this function does not return,
+            // `current` below and their decrement of `busy`; this function does not return,
             // even when its own share panics, before `busy` is back to 0, and clears the job
             // first.
             let job: Job = unsafe { std::mem::transmute(job) };
-            let mut current = shared.job();
-            *current = Some(job);
-            shared.busy.store(self.helpers.len(), Ordering::Release);
-            shared.generation.fetch_add(1, Ordering::AcqRel);
+            let mut slot = shared.job();
+            *slot = Some((job, thread::current()));
+            shared.busy.store(threads - 1, Ordering::Release);
+            let (number, _) = shared.current();
+            shared
+                .current
+                .store((number + 1) * THREADS + threads as u64, Ordering::Release);
         }
-        shared.wake.notify_all();
+        // Cheap for a helper that is spinning: it only sets its token.
+        for helper in &self.helpers[..threads - 1] {
+            helper.thread().unpark();
+        }
         let own = panic::catch_unwind(AssertUnwindSafe(|| job(0)));
+        let since = Instant::now();
         let mut spins = 0u32;
         while shared.busy.load(Ordering::Acquire) != 0 {
-            spins = spins.saturating_add(1);
-            if spins > 10_000 {
-                thread::yield_now(); // a helper lost its core: let it have this one
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(64) && since.elapsed() > SPIN {
+                // A helper lost its core: give this one up until the last helper is done.
+                thread::park();
             } else {
                 std::hint::spin_loop();
             }
@@ -144,45 +175,43 @@ impl Team {
 
 impl Drop for Team {
     fn drop(&mut self) {
-        {
-            let _job = self.shared.job();
-            self.shared.stop.store(true, Ordering::Release);
-        }
-        self.shared.wake.notify_all();
+        self.shared.stop.store(true, Ordering::Release);
         for helper in self.helpers.drain(..) {
+            helper.thread().unpark();
             let _ = helper.join();
         }
     }
 }
 
-/// A helper's life: wait for a job (spinning, then asleep), run its share, repeat.
+/// A helper's life: wait for a job that counts it (spinning, then parked), run its share,
+/// repeat. Jobs that do not count it do not restart its spinning time.
 fn helper(shared: &Shared, index: usize) {
-    let mut seen = 0;
-    loop {
-        let since = Instant::now();
-        let mut spins = 0u32;
-        while shared.idle(seen) {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(256) && since.elapsed() > SPIN {
-                let mut job = shared.job();
-                while shared.idle(seen) {
-                    job = shared
-                        .wake
-                        .wait(job)
-                        .unwrap_or_else(PoisonError::into_inner);
+    let (mut seen, mut worked) = (0, Instant::now());
+    let mut spins = 0u32;
+    while !shared.stop.load(Ordering::Acquire) {
+        let (number, threads) = shared.current();
+        if number != seen {
+            seen = number;
+            if index < threads {
+                // The caller waits for this share, so the job is still the one numbered `seen`.
+                let (job, caller) = shared.job().clone().expect("a job for every number");
+                if panic::catch_unwind(AssertUnwindSafe(|| job(index))).is_err() {
+                    shared.panicked.store(true, Ordering::Release);
                 }
+                if shared.busy.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    caller.unpark(); // cheap if it is still spinning
+                }
+                worked = Instant::now();
             }
+            continue;
+        }
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(64) && worked.elapsed() > SPIN {
+            // Returns at once if `run` or `drop` unparked it since it last parked.
+            thread::park();
+        } else {
             std::hint::spin_loop();
         }
-        if shared.stop.load(Ordering::Acquire) {
-            return;
-        }
-        seen = shared.generation.load(Ordering::Acquire);
-        let job = shared.job().expect("a job for every generation");
-        if panic::catch_unwind(AssertUnwindSafe(|| job(index))).is_err() {
-            shared.panicked.store(true, Ordering::Release);
-        }
-        shared.busy.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -203,10 +232,23 @@ mod tests {
         assert_eq!(items, vec![(1000, 0), (1000, 1000), (1000, 2000)]);
     }
 
+    /// The threads beyond the items take no part: a share run on them would index past the
+    /// items and panic. Jobs of other sizes in between count them again.
     #[test]
     fn fewer_items_than_threads_leaves_the_others_idle() {
         let team = Team::new(4);
+        for round in 0..200u32 {
+            let mut items = vec![0u32; 1 + round as usize % 4];
+            team.map(&mut items, |i, item| *item = i as u32 + round);
+            assert!(
+                items
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &v)| v == i as u32 + round)
+            );
+        }
         let mut items = vec![0u32; 2];
+        std::thread::sleep(super::SPIN * 5);
         team.map(&mut items, |i, item| *item = i as u32 + 10);
         assert_eq!(items, vec![10, 11]);
     }
@@ -241,5 +283,29 @@ mod tests {
         std::thread::sleep(super::SPIN * 5);
         team.map(&mut items, |i, item| *item = i as u32 + 7);
         assert_eq!(items, vec![7, 8]);
+    }
+
+    /// A caller whose helpers take longer than [`super::SPIN`] parks; the last helper to finish
+    /// wakes it. (Were it not woken, the channel would time out instead of hanging the test.)
+    #[test]
+    fn a_caller_that_parked_is_woken_by_the_last_helper() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let team = Team::new(3);
+            let mut items = vec![0u32; 3];
+            for round in 1..=20 {
+                team.map(&mut items, |i, item| {
+                    if i > 0 {
+                        std::thread::sleep(super::SPIN * (10 * i as u32));
+                    }
+                    *item = round;
+                });
+            }
+            done.send(items).unwrap();
+        });
+        let items = finished
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the caller was never woken");
+        assert_eq!(items, vec![20, 20, 20]);
     }
 }

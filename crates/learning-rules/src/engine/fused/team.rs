@@ -152,16 +152,10 @@ impl Team {
             helper.thread().unpark();
         }
         let own = panic::catch_unwind(AssertUnwindSafe(|| job(0)));
-        let since = Instant::now();
-        let mut spins = 0u32;
+        // If a helper lost its core, this one is given up until the last helper is done.
+        let (since, mut spins) = (Instant::now(), 0);
         while shared.busy.load(Ordering::Acquire) != 0 {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(64) && since.elapsed() > SPIN {
-                // A helper lost its core: give this one up until the last helper is done.
-                thread::park();
-            } else {
-                std::hint::spin_loop();
-            }
+            wait(&mut spins, since);
         }
         *shared.job() = None;
         if let Err(payload) = own {
@@ -205,13 +199,19 @@ fn helper(shared: &Shared, index: usize) {
             }
             continue;
         }
-        spins = spins.wrapping_add(1);
-        if spins.is_multiple_of(64) && worked.elapsed() > SPIN {
-            // Returns at once if `run` or `drop` unparked it since it last parked.
-            thread::park();
-        } else {
-            std::hint::spin_loop();
-        }
+        wait(&mut spins, worked);
+    }
+}
+
+/// One step of waiting, `spins` steps after the last: spin, or park once [`SPIN`] has passed
+/// `since`. A park returns at once if the thread was unparked since it last parked, so the
+/// caller re-checks what it waits for after every step.
+fn wait(spins: &mut u32, since: Instant) {
+    *spins = spins.wrapping_add(1);
+    if spins.is_multiple_of(64) && since.elapsed() > SPIN {
+        thread::park();
+    } else {
+        std::hint::spin_loop();
     }
 }
 

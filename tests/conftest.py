@@ -5,11 +5,13 @@ Run through scripts/test.sh, which sets up the kernel first.
 """
 import pathlib
 import queue
+import subprocess
 import sys
+import threading
 import time
 
 import pytest
-from jupyter_client.manager import start_new_kernel
+from jupyter_client.manager import KernelManager
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -34,8 +36,41 @@ class Kernel:
     """The project's `rust` kernel, started in notebooks/, driven as JupyterLab drives it."""
 
     def __init__(self):
-        self.km, self.kc = start_new_kernel(kernel_name="rust", cwd=str(REPO / "notebooks"),
-                                            startup_timeout=120)
+        # The ports a kernel is given were free when jupyter_client picked them, but another
+        # socket may take one before the kernel binds it: with ten kernels starting at once, one
+        # of them once died on "Address already in use". A Jupyter server then starts it again
+        # on new ports (KernelRestarter.random_ports_until_alive); so do the tests, and only then.
+        for attempt in (1, 2, 3):
+            said = self._start()
+            if said is None:
+                return
+            if "Address already in use" not in said or attempt == 3:
+                raise RuntimeError(f"the kernel died before it answered; it said:\n{said}")
+
+    def _start(self):
+        """Starts the kernel as start_new_kernel does, its stderr passed on to ours; returns
+        None once it answers, or what it wrote to stderr if it died first."""
+        self.km = KernelManager(kernel_name="rust")
+        self.km.start_kernel(cwd=str(REPO / "notebooks"), stderr=subprocess.PIPE)
+        said = []
+
+        def tee(pipe):
+            for line in iter(pipe.readline, b""):
+                said.append(line.decode(errors="replace"))
+                sys.stderr.write(said[-1])
+
+        reader = threading.Thread(target=tee, args=(self.km.provisioner.process.stderr,),
+                                  daemon=True)
+        reader.start()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=120)
+            return None
+        except RuntimeError:
+            self.close(now=True)
+            reader.join(timeout=10)
+            return "".join(said)
 
     def start(self, code):
         return self.kc.execute(code)

@@ -51,6 +51,18 @@ EDITED = "let config: TrainingConfig = TrainingConfig { batch_size: 50, ..config
 LONGER = "let config: TrainingConfig = TrainingConfig { epochs: 40, ..config };"
 
 
+def execute_request(code, username, session_id):
+    """The message JupyterLab sends over a kernel's websocket to run a cell."""
+    return {
+        "header": {"msg_id": uuid.uuid4().hex, "username": username, "session": session_id,
+                   "msg_type": "execute_request", "version": "5.3",
+                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": code, "silent": False, "store_history": True,
+                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
+    }
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -226,16 +238,10 @@ class Student:
 
     async def execute(self, code, on_output=None, timeout=600):
         """Runs `code`; returns (seconds, text, errors)."""
-        msg_id = uuid.uuid4().hex
+        request = execute_request(code, self.name, self.session_id)
+        msg_id = request["header"]["msg_id"]
         queue = self.replies[msg_id] = asyncio.Queue()
-        await self.ws.send_json({
-            "header": {"msg_id": msg_id, "username": self.name, "session": self.session_id,
-                       "msg_type": "execute_request", "version": "5.3",
-                       "date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-        })
+        await self.ws.send_json(request)
         started, text, errors = time.monotonic(), [], []
         try:
             while True:

@@ -8,7 +8,6 @@ Run through scripts/test.sh, which sets up the kernel and its shared build first
 """
 import asyncio
 import concurrent.futures
-import datetime
 import json
 import os
 import pathlib
@@ -21,7 +20,8 @@ import uuid
 import aiohttp
 import pytest
 
-from conftest import REPO, Kernel, runner
+from conftest import REPO, Kernel, runner  # also puts scripts/ on the path
+from class_load_test import execute_request
 
 SPEC = REPO / ".venv" / "share" / "jupyter" / "kernels" / "rust"
 ENV = json.loads((SPEC / "kernel.json").read_text())["env"]
@@ -200,17 +200,12 @@ async def first_cells(base, token, rounds, at_once):
         body = {"path": f"{name}.ipynb", "type": "notebook", "name": "", "kernel": {"name": "rust"}}
         async with http.post(f"{base}/api/sessions", json=body, headers=headers) as r:
             session = await r.json()
-        kernel, session_id, msg_id = session["kernel"]["id"], uuid.uuid4().hex, uuid.uuid4().hex
+        kernel, session_id = session["kernel"]["id"], uuid.uuid4().hex
         url = f"{base.replace('http', 'ws', 1)}/api/kernels/{kernel}/channels?session_id={session_id}"
-        answered = False
+        request = execute_request(DEP_CELL, name, session_id)
+        msg_id, answered = request["header"]["msg_id"], False
         async with http.ws_connect(url, headers=headers, max_msg_size=0) as ws:
-            await ws.send_json({
-                "header": {"msg_id": msg_id, "username": name, "session": session_id,
-                           "msg_type": "execute_request", "version": "5.3",
-                           "date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
-                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                "content": {"code": DEP_CELL, "silent": False, "store_history": True,
-                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}})
+            await ws.send_json(request)
             try:
                 async with asyncio.timeout(60):
                     async for message in ws:

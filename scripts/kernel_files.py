@@ -65,8 +65,10 @@ incremental = false
 
 
 def series():
-    """Checksum of evcxr's patches: names the kernel binary's folder and enters every key."""
-    patches = sorted((REPO / "scripts" / "patches" / "evcxr").glob("*.patch"))
+    """Checksum of the patches to evcxr and to its zeromq: names the kernel binary's folder and
+    enters every key."""
+    patches = [p for crate in ("evcxr", "zeromq")
+               for p in sorted((REPO / "scripts" / "patches" / crate).glob("*.patch"))]
     return hashlib.sha256(b"".join(p.read_bytes() for p in patches)).hexdigest()[:12]
 
 

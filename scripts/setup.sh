@@ -3,7 +3,8 @@
 # other scripts do), then `source scripts/env.sh` to use the kernel from a shell.
 #   .venv/            JupyterLab, nbclient, pytest and Playwright (scripts/requirements.txt)
 #   evcxr_jupyter     the Rust Jupyter kernel 0.22.0, built from the crate registry's source with
-#                     the patches in scripts/patches/evcxr/ (their README says what each does),
+#                     the patches in scripts/patches/evcxr/ and its zeromq with those in
+#                     scripts/patches/zeromq/ (their READMEs say what each does),
 #                     into $KERNEL_ROOT/evcxr-0.22.0-<checksum of the patches>/: about 5 minutes
 #                     the first time. An evcxr_jupyter of your own is left alone.
 #   $KERNEL_ROOT/kernel-<key>/
@@ -27,6 +28,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/env.sh"
 EVCXR_VERSION=0.22.0
 PATCHES=("$REPO"/scripts/patches/evcxr/*.patch)
+ZEROMQ_PATCHES=("$REPO"/scripts/patches/zeromq/*.patch)
 KERNEL_ROOT="${LEARNING_RULES_KERNEL_ROOT:-$HOME/.cache/learning-rules}"
 PYTHON="$REPO/.venv/bin/python"
 
@@ -54,7 +56,7 @@ if [ ! -x "$EVCXR_BIN" ] && [ "$BUILT" != "$EVCXR_HOME" ] && [ "$(cat "$BUILT/pa
     mkdir -p "$KERNEL_ROOT" && cp -a "$BUILT" "$EVCXR_HOME"
 fi
 if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patches.sha256" 2>/dev/null)" != "$SERIES_SUM" ]; then
-    step "installing evcxr_jupyter $EVCXR_VERSION with ${#PATCHES[@]} patches into $EVCXR_HOME (a few minutes, once)"
+    step "installing evcxr_jupyter $EVCXR_VERSION with ${#PATCHES[@]} patches (and ${#ZEROMQ_PATCHES[@]} to its zeromq) into $EVCXR_HOME (a few minutes, once)"
     (
         SRC="$(mktemp -d)"
         trap 'rm -rf "$SRC"' EXIT
@@ -72,10 +74,20 @@ if [ ! -x "$EVCXR_BIN" ] || [ "$(cat "$EVCXR_HOME/patches.sha256" 2>/dev/null)" 
         for patch in "${PATCHES[@]}"; do
             (cd "$SRC" && git apply -p1 "$patch")
         done
+        # zeromq, the version evcxr_jupyter's lock names, with the patches against its published
+        # source (scripts/patches/zeromq/README.md).
+        cargo metadata --quiet --locked --format-version 1 --manifest-path "$SRC/evcxr_jupyter/Cargo.toml" \
+            | "$PYTHON" "$REPO/scripts/kernel_files.py" package-dirs zeromq \
+            | while read -r name dir; do cp -r "$dir" "$SRC/$name"; done
+        for patch in "${ZEROMQ_PATCHES[@]}"; do
+            (cd "$SRC/zeromq" && git apply -p1 "$patch")
+        done
         # In that repository evcxr_jupyter builds the evcxr beside it; from the registry it would
-        # build the unpatched one. Point it at the patched folder, in its manifest and its lock.
-        printf '\n[patch.crates-io]\nevcxr = { path = "../evcxr" }\n' >> "$SRC/evcxr_jupyter/Cargo.toml"
-        sed -i '/^name = "evcxr"$/,/^dependencies/{/^source = /d;/^checksum = /d}' "$SRC/evcxr_jupyter/Cargo.lock"
+        # build the unpatched one. Point it at the patched folders, in its manifest and its lock.
+        printf '\n[patch.crates-io]\nevcxr = { path = "../evcxr" }\nzeromq = { path = "../zeromq" }\n' \
+            >> "$SRC/evcxr_jupyter/Cargo.toml"
+        sed -i '/^name = "\(evcxr\|zeromq\)"$/,/^dependencies/{/^source = /d;/^checksum = /d}' \
+            "$SRC/evcxr_jupyter/Cargo.lock"
         cargo install --quiet --locked --force --path "$SRC/evcxr_jupyter" --root "$EVCXR_HOME"
     )
     echo "$SERIES_SUM" > "$EVCXR_HOME/patches.sha256"

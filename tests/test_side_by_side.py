@@ -2,7 +2,8 @@
 two notebooks of one student side by side give what each gives alone; ten kernels start together;
 a kernel's own folder goes when the kernel ends; a student's own `:dep` builds in that folder and
 leaves the shared build as it was; kernels that a Jupyter server starts answer the first cell sent
-to them at once (patch 0015).
+to them at once (patch 0015); a cell's output goes on while clients subscribe to it and leave
+(zeromq patch 0001).
 
 Run through scripts/test.sh, which sets up the kernel and its shared build first.
 """
@@ -14,11 +15,13 @@ import pathlib
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import aiohttp
 import pytest
+import zmq
 
 from conftest import REPO, Kernel, runner  # also puts scripts/ on the path
 from class_load_test import execute_request
@@ -229,3 +232,59 @@ async def first_cells(base, token, rounds, at_once):
             done = await asyncio.gather(*[one(http, f"s{round_}-{k}") for k in range(at_once)])
             silent += [kernel for kernel in done if kernel]
         return silent
+
+
+PRINTING_CELL = r"""
+for i in 0..16000 {
+    println!("line {i}");
+    if i % 10 == 0 { std::thread::sleep(std::time::Duration::from_millis(5)); }
+}
+println!("the end");
+"""
+
+
+def subscribe_and_leave(url, stop, visits):
+    """Subscribes to the kernel's output at `url` and leaves, again and again until `stop`: as
+    browser tabs that open and close, only far faster."""
+    context = zmq.Context.instance()
+    while not stop.is_set():
+        socket = context.socket(zmq.SUB)
+        socket.setsockopt(zmq.LINGER, 0)
+        socket.setsockopt(zmq.SUBSCRIBE, b"")
+        socket.connect(url)
+        if socket.poll(20):
+            socket.recv_multipart(zmq.NOBLOCK)
+        socket.close()
+        visits.append(1)
+
+
+def test_output_goes_on_while_subscribers_come_and_go():
+    """zeromq patch 0001. A cell prints 16,000 lines over about 8 s while eight threads subscribe
+    to the kernel's output and leave as fast as they can; every line must arrive and the kernel
+    answer the next cell. Without the patch the output stopped for good in 4 runs of 8."""
+    for run in range(4):
+        kernel = Kernel()
+        try:
+            kernel.run("1 + 1")  # the first cell's set-up done: the printing starts soon after
+            info = kernel.km.get_connection_info()
+            url = f"{info['transport']}://{info['ip']}:{info['iopub_port']}"
+            stop, visits = threading.Event(), []
+            threads = [threading.Thread(target=subscribe_and_leave, args=(url, stop, visits))
+                       for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            try:
+                text, errors, done = kernel.wait(kernel.start(PRINTING_CELL), 60)
+            except TimeoutError as error:
+                last = re.findall(r"line (\d+)", str(error))[-1:]
+                pytest.fail(f"run {run + 1}: the output stopped after line {last}")
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join()
+            assert done and not errors, errors
+            assert text.endswith("line 15999\nthe end\n") and text.count("\n") == 16001
+            assert len(visits) > 1000, f"only {len(visits)} subscribers came and went"
+            assert kernel.run("40 + 2", timeout=30).strip() == "42"
+        finally:
+            kernel.close()

@@ -54,14 +54,11 @@ install_class() {
     else
         (cd "$REPO" && find Cargo.toml Cargo.lock crates data deploy notebooks scripts -type f -print0)
     fi | /usr/bin/python3 "$REPO/scripts/kernel_files.py" sync "$REPO" "$PROJECT"
-    # The notebooks' set-up, run for the class: its kernel root, toolchain and crate sources.
+    # The notebooks' set-up, run for the class: its kernel root, toolchain and crate sources, and
+    # JupyterHub with the idle culler in the project's .venv.
     PATH="$CLASS_ROOT/rust/bin:$PATH" CARGO_HOME="$CLASS_ROOT/cargo" \
         LEARNING_RULES_KERNEL_ROOT="$CLASS_ROOT/kernel" LEARNING_RULES_PYTHON="$python" \
-        "$PROJECT/scripts/setup.sh"
-    if ! "$PROJECT/.venv/bin/python" -c 'import jupyterhub, jupyterhub_idle_culler, aiohttp' 2>/dev/null; then
-        step "installing JupyterHub and the idle culler into $PROJECT/.venv"
-        "$PROJECT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$PROJECT/deploy/class/requirements.txt"
-    fi
+        LEARNING_RULES_WITH_HUB=1 "$PROJECT/scripts/setup.sh"
     if [ ! -x "$CLASS_ROOT/node/node_modules/.bin/configurable-http-proxy" ] \
         || ! cmp -s "$PROJECT/deploy/class/package-lock.json" "$CLASS_ROOT/node/package-lock.json"; then
         step "installing configurable-http-proxy into $CLASS_ROOT/node"

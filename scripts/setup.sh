@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the notebooks need, once per machine; running it again takes seconds. Run it (the
 # other scripts do), then `source scripts/env.sh` to use the kernel from a shell.
-#   .venv/            JupyterLab, nbclient, pytest and Playwright (scripts/requirements.txt)
+#   .venv/            JupyterLab, nbclient, pytest and Playwright (scripts/requirements.txt), and
+#                     JupyterHub (deploy/class/requirements.txt) where LEARNING_RULES_WITH_HUB=1;
+#                     less rfc3987-syntax, which slows every Jupyter server's start (below)
 #   evcxr_jupyter     the Rust Jupyter kernel 0.22.0, built from the crate registry's source with
 #                     the patches in scripts/patches/evcxr/ and its zeromq with those in
 #                     scripts/patches/zeromq/ (their READMEs say what each does),
@@ -38,9 +40,25 @@ if [ ! -x "$PYTHON" ]; then
     step "creating the Python environment .venv"
     "${LEARNING_RULES_PYTHON:-python3}" -m venv "$REPO/.venv"
 fi
-if ! "$PYTHON" -c 'import jupyterlab, nbclient, nbformat, pytest, playwright, aiohttp' 2>/dev/null; then
-    step "installing JupyterLab, nbclient, pytest, Playwright and aiohttp into .venv"
-    "$REPO/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$REPO/scripts/requirements.txt"
+# A class (scripts/class.sh, deploy/kubernetes/Dockerfile) adds its hub: env LEARNING_RULES_WITH_HUB=1.
+REQUIREMENTS=(-r "$REPO/scripts/requirements.txt")
+NEEDED='import jupyterlab, nbclient, nbformat, pytest, playwright, aiohttp'
+if [ -n "${LEARNING_RULES_WITH_HUB:-}" ]; then
+    REQUIREMENTS+=(-r "$REPO/deploy/class/requirements.txt")
+    NEEDED+=', jupyterhub, jupyterhub_idle_culler'
+fi
+if ! "$PYTHON" -c "$NEEDED" 2>/dev/null; then
+    step "installing JupyterLab, nbclient, pytest, Playwright and aiohttp${LEARNING_RULES_WITH_HUB:+, JupyterHub} into .venv"
+    "$REPO/.venv/bin/pip" install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}"
+fi
+# Every Jupyter server imports jsonschema's format checkers as it starts, and one of them,
+# rfc3987-syntax (from jupyter-events' jsonschema[format-nongpl]), compiles 35 Lark parsers on
+# import: 2.2 s of a core on the 2-core AMD EPYC, half of a server's start, paid at every
+# student's login, for the "iri" format, which no Jupyter schema uses
+# (jupyter-server/jupyter_server#1559). Without it, jsonschema leaves that one format unchecked.
+if "$PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("rfc3987_syntax") is None)'; then
+    step "removing rfc3987-syntax from .venv: 2 s off every Jupyter server's start"
+    "$REPO/.venv/bin/pip" uninstall --quiet --yes rfc3987-syntax
 fi
 
 # The kernel's folder is named after the patches it was built with: a clone with other patches

@@ -14,12 +14,15 @@ import pwd
 import secrets
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "deploy" / "class"))
+import ports  # noqa: E402
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="makes system users: run as root")
 
 CLASS_ROOT = pathlib.Path(os.environ.get("LEARNING_RULES_CLASS_ROOT", "/srv/learning-rules"))
@@ -88,6 +91,8 @@ def test_three_students_each_run_cells_in_their_own_kernel_and_cannot_read_each_
                 f'let shared: bool = std::fs::write("{shared}/student-was-here", "x").is_ok();',
                 f'let originals: bool = std::fs::write("{CLASS_ROOT}/project/notebooks/x.ipynb", "x").is_ok();',
                 'println!("mine {mine} theirs {theirs} shared {shared} originals {originals}");',
+                # Where their server listens (the server's environment, which the kernel inherits).
+                'println!("{}", std::env::var("JUPYTERHUB_SERVICE_URL").unwrap());',
             ]))
         return await asyncio.gather(*sessions)
 
@@ -95,12 +100,18 @@ def test_three_students_each_run_cells_in_their_own_kernel_and_cannot_read_each_
     for name, outputs in zip(STUDENTS, results):
         assert [errors for _, _, errors in outputs] == [[]] * len(outputs), (name, outputs)
         assert outputs[1][1].strip() == f"{name} 100"
-        assert outputs[-1][1].strip() == "mine true theirs false shared false originals false"
+        assert outputs[-2][1].strip() == "mine true theirs false shared false originals false"
         home = pwd.getpwnam(name).pw_dir
         assert os.stat(home).st_mode & 0o777 == 0o700
         notebook = pathlib.Path(copy_of(name))
         assert notebook.stat().st_uid == pwd.getpwnam(name).pw_uid
     assert not (pathlib.Path(shared) / "student-was-here").exists()
+    # Every server on its own port from the class's book (deploy/class/ports.py), none from the
+    # system's port-0 range, where JupyterHub's own choice could give two servers the same one.
+    first, last = ports.parse_range(ports.DEFAULT_RANGE)
+    server_ports = [urllib.parse.urlsplit(outputs[-1][1].strip()).port for outputs in results]
+    assert all(first <= port <= last for port in server_ports), server_ports
+    assert len(set(server_ports)) == len(STUDENTS), server_ports
 
 
 def test_a_system_account_is_never_a_student(hub):
@@ -139,6 +150,6 @@ def test_the_kubernetes_files_say_what_the_class_set_up_says():
     assert single["memory"]["guarantee"] == "512M" and values["cull"]["timeout"] == 600
     dockerfile = (REPO / "deploy/kubernetes/Dockerfile").read_text()
     # The kernel and its shared build are made by the project's own set-up, outside /home.
-    assert "scripts/setup.sh" in dockerfile
+    assert "LEARNING_RULES_WITH_HUB=1 PIP_NO_CACHE_DIR=1 scripts/setup.sh" in dockerfile
     assert "LEARNING_RULES_KERNEL_ROOT=/opt/learning-rules/kernel" in dockerfile
     assert "lecture-24" in single["lifecycleHooks"]["postStart"]["exec"]["command"][-1]

@@ -20,7 +20,9 @@ import sys
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 CLASS_ROOT = PROJECT.parent
 sys.path.insert(0, str(PROJECT / "deploy" / "class"))
+import ports  # noqa: E402
 import students  # noqa: E402
+from jupyterhub.spawner import LocalProcessSpawner  # noqa: E402
 
 c = get_config()  # noqa: F821 (JupyterHub provides it)
 
@@ -79,12 +81,35 @@ def prepare_student(spawner):
 
 
 c.Spawner.pre_spawn_hook = prepare_student
-c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(PROJECT / ".venv" / "bin" / "jupyterhub-singleuser")]
 c.Spawner.notebook_dir = f"~/{NOTEBOOK_FOLDER}"
 c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 120
-c.Spawner.http_timeout = 60
+START_TIMEOUT, HTTP_TIMEOUT = 120, 60
+c.Spawner.start_timeout = START_TIMEOUT
+c.Spawner.http_timeout = HTTP_TIMEOUT
+
+# Each server's port comes from the hub's book (ports.py says why: JupyterHub's own choice lets two
+# servers started at once get the same port). env LEARNING_RULES_CLASS_SERVER_PORTS, a range
+# outside the system's ephemeral ports, with a port for every server that may run at once.
+try:
+    SERVER_PORTS = ports.parse_range(
+        os.environ.get("LEARNING_RULES_CLASS_SERVER_PORTS", ports.DEFAULT_RANGE))
+    if pathlib.Path(ports.EPHEMERAL_RANGE).exists():
+        ports.check_outside_ephemeral(*SERVER_PORTS, pathlib.Path(ports.EPHEMERAL_RANGE).read_text())
+except ValueError as error:
+    sys.exit(f"LEARNING_RULES_CLASS_SERVER_PORTS: {error}")
+PORT_BOOK = ports.PortBook(*SERVER_PORTS, hold_seconds=START_TIMEOUT + HTTP_TIMEOUT)
+
+
+class StudentSpawner(LocalProcessSpawner):
+    """JupyterHub's local spawner, with a port from the class's book at every start."""
+
+    async def start(self):
+        self.port = PORT_BOOK.take()
+        return await super().start()
+
+
+c.JupyterHub.spawner_class = StudentSpawner
 
 # What a kernel may use. Rust: the class's toolchain and crate sources, read-only, where the
 # shared build was compiled (cargo compares their paths). Cores: each kernel trains with this

@@ -31,7 +31,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,9 @@ import aiohttp
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "deploy" / "class"))
 import notebooks as runner  # noqa: E402
+import ports  # noqa: E402
 
 # The server serves ~/lecture-24, the student's copy (deploy/class/jupyterhub_config.py).
 NOTEBOOK = "24b_update_per_minibatch.ipynb"
@@ -63,10 +64,21 @@ def execute_request(code, username, session_id):
     }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The hub's own three ports (the proxy's public one, the hub's, the proxy's API) come from here:
+# above the students' servers' default range and, like it, below the system's ephemeral ports
+# (deploy/class/ports.py says why), so that no server or kernel given port 0 while the hub starts
+# can take one of them before the hub binds it.
+HUB_PORTS = "30000-32767"
+
+
+def hub_ports(n=3):
+    """`n` free ports from HUB_PORTS, all different."""
+    first, last = ports.parse_range(HUB_PORTS)
+    ephemeral = pathlib.Path(ports.EPHEMERAL_RANGE)
+    if ephemeral.exists():
+        ports.check_outside_ephemeral(first, last, ephemeral.read_text())
+    book = ports.PortBook(first, last, hold_seconds=float("inf"))
+    return [book.take() for _ in range(n)]
 
 
 def percentile(values, q):
@@ -403,16 +415,19 @@ async def run(hub, password, token, n, scenario, a):
     }
 
 
-def start_hub(a, password, token, port):
-    env = {**os.environ, "LEARNING_RULES_CLASS_PASSWORD": password,
+def start_hub(a, password, token, settings=None):
+    """The hub, started by class.sh on ports of HUB_PORTS with the class's `settings` (env
+    LEARNING_RULES_CLASS_*) added; returns the process and its URL."""
+    port, hub_port, api_port = hub_ports()
+    env = {**os.environ, **(settings or {}), "LEARNING_RULES_CLASS_PASSWORD": password,
            "LEARNING_RULES_CLASS_PORT": str(port),
-           "LEARNING_RULES_CLASS_HUB_PORT": str(free_port()),
-           "LEARNING_RULES_CLASS_PROXY_API_PORT": str(free_port()),
+           "LEARNING_RULES_CLASS_HUB_PORT": str(hub_port),
+           "LEARNING_RULES_CLASS_PROXY_API_PORT": str(api_port),
            "LEARNING_RULES_CLASS_LOAD_TEST_TOKEN": token}
     log = open(a.out / "hub.log", "w")
     hub = subprocess.Popen([str(REPO / "scripts" / "class.sh"), "serve"], env=env, stdout=log,
                            stderr=subprocess.STDOUT, start_new_session=True)
-    return hub
+    return hub, f"http://127.0.0.1:{port}"
 
 
 async def wait_for_hub(url, hub, timeout=900):
@@ -450,9 +465,7 @@ def table(rows):
 
 async def main_async(a):
     password, token = secrets.token_urlsafe(12), secrets.token_hex(32)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    hub = start_hub(a, password, token, port)
+    hub, url = start_hub(a, password, token)
     try:
         await wait_for_hub(url, hub)
         rows, baseline = [], {}

@@ -1,6 +1,7 @@
 """The ports the class hub hands its students' servers (deploy/class/ports.py): never the same one
 twice while a server may still be starting, never one in use, never one from the system's port-0
-range; a clear error when none is left or the range is wrong."""
+range; a clear error when none is left or the range is wrong. The load test's hub takes its own
+ports the same way."""
 import socket
 import sys
 
@@ -58,4 +59,17 @@ def test_the_range_is_checked():
 
 def test_the_class_range_is_outside_this_machine_s_ephemeral_ports():
     first, last = ports.parse_range(ports.DEFAULT_RANGE)
+    ports.check_outside_ephemeral(first, last, open(ports.EPHEMERAL_RANGE).read())
+
+
+def test_the_load_test_s_hub_takes_three_ports_no_server_or_kernel_can_be_given():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import class_load_test as load
+
+    taken = load.hub_ports()
+    first, last = ports.parse_range(load.HUB_PORTS)
+    servers = ports.parse_range(ports.DEFAULT_RANGE)
+    assert len(set(taken)) == 3
+    assert all(first <= p <= last and ports.is_free(p) for p in taken)
+    assert servers[1] < first
     ports.check_outside_ephemeral(first, last, open(ports.EPHEMERAL_RANGE).read())

@@ -22,11 +22,13 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "deploy" / "class"))
+import limits  # noqa: E402
 import ports  # noqa: E402
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="makes system users: run as root")
 
 CLASS_ROOT = pathlib.Path(os.environ.get("LEARNING_RULES_CLASS_ROOT", "/srv/learning-rules"))
 STUDENTS = ["classtesta", "classtestb", "classtestc"]
+MEMORY = "2G"
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +37,10 @@ def hub(tmp_path_factory):
 
     subprocess.run([REPO / "scripts" / "class.sh", "install"], check=True)
     out = tmp_path_factory.mktemp("hub")
-    password, token, port = secrets.token_urlsafe(12), secrets.token_hex(32), load.free_port()
+    password, token = secrets.token_urlsafe(12), secrets.token_hex(32)
     args = type("Args", (), {"out": out})
-    process = load.start_hub(args, password, token, port)
-    url = f"http://127.0.0.1:{port}"
+    # A student's cap lower than the class's 4G, so that a cell can outgrow it in a second.
+    process, url = load.start_hub(args, password, token, {"LEARNING_RULES_CLASS_MEMORY": MEMORY})
     try:
         asyncio.run(load.wait_for_hub(url, process))
         yield url, password, token
@@ -114,6 +116,53 @@ def test_three_students_each_run_cells_in_their_own_kernel_and_cannot_read_each_
     assert len(set(server_ports)) == len(STUDENTS), server_ports
 
 
+def test_a_student_who_outgrows_their_memory_loses_only_their_own_kernel_s_variables(hub):
+    """Each student's server, kernels and compilers share a memory cap of their own
+    (deploy/class/limits.py): a cell that allocates past it ends that student's code process,
+    though the machine has memory to spare, while a neighbour's variables stay."""
+    try:
+        shares = limits.Shares.find(limits.parse_memory(MEMORY))
+    except limits.Unavailable as reason:
+        pytest.skip(f"the hub runs without caps here: {reason}")
+    url, password, _ = hub
+    hog, neighbour = STUDENTS[0], STUDENTS[1]
+    dep = ':dep learning-rules = "0.1"\nuse learning_rules::prelude::*;'
+    groups = 'println!("{}", std::fs::read_to_string("/proc/self/cgroup").unwrap());'
+
+    async def both():
+        return await asyncio.gather(
+            student_session(url, hog, password, [
+                dep, "let before: u64 = 7;",
+                # 3 GiB, written (so resident): past the 2G cap.
+                "let hog: Vec<u8> = vec![1u8; 3 << 30]; println!(\"{}\", hog.len());",
+                groups]),
+            student_session(url, neighbour, password, [
+                dep, "let kept: u64 = 42;",
+                "std::thread::sleep(std::time::Duration::from_secs(20));",
+                'println!("{kept}");']))
+
+    (hogged, kept) = asyncio.run(both())
+    assert [errors for _, _, errors in kept] == [[]] * 4, kept
+    assert kept[-1][1].strip() == "42"
+    assert hogged[1][2] == [], hogged
+    assert "Subprocess terminated with status: signal: 9 (SIGKILL)" in " ".join(hogged[2][2]), \
+        hogged
+    # The next cell runs (in a new code process, the variables gone), still in the student's
+    # groups; the system's record says their group's cap was hit, not the machine's.
+    assert hogged[3][2] == [], hogged
+    listed = hogged[3][1]
+    assert f"/{limits.PARENT}/{hog}" in listed, listed
+    if shares.version == 1:
+        group = limits.ROOT / "memory" / limits.PARENT / hog
+        cap, record = group / "memory.limit_in_bytes", group / "memory.oom_control"
+    else:
+        group = limits.ROOT / limits.PARENT / hog
+        cap, record = group / "memory.max", group / "memory.events"
+    assert cap.read_text().strip() == str(2 * 1024 ** 3)
+    kills = dict(line.split() for line in record.read_text().splitlines())["oom_kill"]
+    assert int(kills) >= 1, record.read_text()
+
+
 def test_a_system_account_is_never_a_student(hub):
     import class_load_test as load
 
@@ -148,6 +197,7 @@ def test_the_kubernetes_files_say_what_the_class_set_up_says():
     single = values["singleuser"]
     assert single["extraEnv"]["RAYON_NUM_THREADS"] == "1"
     assert single["memory"]["guarantee"] == "512M" and values["cull"]["timeout"] == 600
+    assert single["memory"]["limit"] == limits.DEFAULT_MEMORY
     dockerfile = (REPO / "deploy/kubernetes/Dockerfile").read_text()
     # The kernel and its shared build are made by the project's own set-up, outside /home.
     assert "LEARNING_RULES_WITH_HUB=1 PIP_NO_CACHE_DIR=1 scripts/setup.sh" in dockerfile

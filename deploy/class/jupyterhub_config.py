@@ -20,6 +20,7 @@ import sys
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 CLASS_ROOT = PROJECT.parent
 sys.path.insert(0, str(PROJECT / "deploy" / "class"))
+import limits  # noqa: E402
 import ports  # noqa: E402
 import students  # noqa: E402
 from jupyterhub.spawner import LocalProcessSpawner  # noqa: E402
@@ -101,12 +102,43 @@ except ValueError as error:
 PORT_BOOK = ports.PortBook(*SERVER_PORTS, hold_seconds=START_TIMEOUT + HTTP_TIMEOUT)
 
 
+# Each student's memory (limits.py says why and how): a control group per student, which their
+# server joins before it starts. env LEARNING_RULES_CLASS_MEMORY, the most one student's
+# server, kernels and compilers may hold together (default 6G, as on Kubernetes; "none": no cap).
+try:
+    MEMORY = limits.parse_memory(os.environ.get("LEARNING_RULES_CLASS_MEMORY",
+                                                limits.DEFAULT_MEMORY))
+except ValueError as error:
+    sys.exit(f"LEARNING_RULES_CLASS_MEMORY: {error}")
+try:
+    SHARES = limits.Shares.find(MEMORY)
+    print(f"learning-rules class: {SHARES.describe()}", file=sys.stderr)
+except limits.Unavailable as reason:
+    SHARES = None
+    print(f"learning-rules class: WARNING: students' memory is not capped ({reason})",
+          file=sys.stderr)
+
+
 class StudentSpawner(LocalProcessSpawner):
-    """JupyterHub's local spawner, with a port from the class's book at every start."""
+    """JupyterHub's local spawner, with a port from the class's book at every start, and the
+    server in the student's control groups from its first instruction."""
+
+    groups = ()  # the student's control groups' cgroup.procs files, set at each start
 
     async def start(self):
         self.port = PORT_BOOK.take()
+        self.groups = SHARES.prepare(self.user.name) if SHARES else []
         return await super().start()
+
+    def make_preexec_fn(self, name):
+        become_student = super().make_preexec_fn(name)
+        groups = self.groups
+
+        def preexec():
+            limits.join(groups)  # as root, before the server's program runs
+            become_student()
+
+        return preexec
 
 
 c.JupyterHub.spawner_class = StudentSpawner
@@ -116,8 +148,7 @@ c.JupyterHub.spawner_class = StudentSpawner
 # many threads (RAYON_NUM_THREADS), so that twenty kernels on a small server share its cores
 # instead of each starting a pool of all of them (issue 25 measured 16 threads 1.5x slower than 4
 # for one kernel alone). One thread per kernel suits a class larger than the core count; raise it
-# for a small class on a big server. Memory is not capped on one machine (the local spawner
-# cannot); measured per student in the README.
+# for a small class on a big server. Memory: see StudentSpawner above.
 THREADS_PER_KERNEL = int(os.environ.get("LEARNING_RULES_CLASS_THREADS", "1"))
 c.Spawner.environment = {
     "PATH": f"{CLASS_ROOT / 'rust' / 'bin'}:{PROJECT / '.venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin",

@@ -73,11 +73,7 @@ HUB_PORTS = "30000-32767"
 
 def hub_ports(n=3):
     """`n` free ports from HUB_PORTS, all different."""
-    first, last = ports.parse_range(HUB_PORTS)
-    ephemeral = pathlib.Path(ports.EPHEMERAL_RANGE)
-    if ephemeral.exists():
-        ports.check_outside_ephemeral(first, last, ephemeral.read_text())
-    book = ports.PortBook(first, last, hold_seconds=float("inf"))
+    book = ports.PortBook(*ports.checked_range(HUB_PORTS), hold_seconds=float("inf"))
     return [book.take() for _ in range(n)]
 
 

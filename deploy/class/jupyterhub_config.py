@@ -93,10 +93,8 @@ c.Spawner.http_timeout = HTTP_TIMEOUT
 # servers started at once get the same port). env LEARNING_RULES_CLASS_SERVER_PORTS, a range
 # outside the system's ephemeral ports, with a port for every server that may run at once.
 try:
-    SERVER_PORTS = ports.parse_range(
+    SERVER_PORTS = ports.checked_range(
         os.environ.get("LEARNING_RULES_CLASS_SERVER_PORTS", ports.DEFAULT_RANGE))
-    if pathlib.Path(ports.EPHEMERAL_RANGE).exists():
-        ports.check_outside_ephemeral(*SERVER_PORTS, pathlib.Path(ports.EPHEMERAL_RANGE).read_text())
 except ValueError as error:
     sys.exit(f"LEARNING_RULES_CLASS_SERVER_PORTS: {error}")
 PORT_BOOK = ports.PortBook(*SERVER_PORTS, hold_seconds=START_TIMEOUT + HTTP_TIMEOUT)

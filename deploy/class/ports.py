@@ -12,6 +12,7 @@ So the hub hands out ports itself, from a range that the system never gives for 
 `net.ipv4.ip_local_port_range`), and never hands one out again while its server may still be
 starting.
 """
+import pathlib
 import random
 import socket
 import time
@@ -39,6 +40,16 @@ def check_outside_ephemeral(first, last, ephemeral_text):
             f"the students' server ports {first}-{last} overlap this system's ephemeral ports "
             f"{low}-{high} ({EPHEMERAL_RANGE}), from which a kernel's port may take a starting "
             "server's: set LEARNING_RULES_CLASS_SERVER_PORTS to a range outside it")
+
+
+def checked_range(text):
+    """(first, last) of `text`, checked: well formed, and outside this system's port-0 range
+    where the system says what that is (ValueError otherwise)."""
+    first, last = parse_range(text)
+    ephemeral = pathlib.Path(EPHEMERAL_RANGE)
+    if ephemeral.exists():
+        check_outside_ephemeral(first, last, ephemeral.read_text())
+    return first, last
 
 
 def is_free(port, ip="127.0.0.1"):

@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import pwd
+import re
 import secrets
 import subprocess
 import sys
@@ -145,8 +146,12 @@ def test_a_student_who_outgrows_their_memory_loses_only_their_own_kernel_s_varia
     assert [errors for _, _, errors in kept] == [[]] * 4, kept
     assert kept[-1][1].strip() == "42"
     assert hogged[1][2] == [], hogged
-    assert "Subprocess terminated with status: signal: 9 (SIGKILL)" in " ".join(hogged[2][2]), \
-        hogged
+    said = " ".join(hogged[2][2])
+    # evcxr patch 0016: the student is told what most likely happened and what they lost.
+    assert "Subprocess terminated with status: signal: 9 (SIGKILL)" in said, hogged
+    assert "it most likely ran out of memory" in said, hogged
+    lost = re.search(r"Its variables were lost with it: (.*)\. Run the code that defines them", said)
+    assert lost and "`before`" in lost[1].split(", "), hogged
     # The next cell runs (in a new code process, the variables gone), still in the student's
     # groups; the system's record says their group's cap was hit, not the machine's.
     assert hogged[3][2] == [], hogged

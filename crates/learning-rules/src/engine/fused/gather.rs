@@ -39,8 +39,8 @@
 //!   Alone, with `W1` unchanged from batch to batch, 208 units took 0.199–0.213 s against
 //!   0.223–0.239 s (2, 4, 12 and 16 ahead no better). Inside training, timed call by call with
 //!   the two kernels taking turns batch by batch (about 0.25 s an epoch on each core): one
-//!   thread 1–12 % faster, two threads 2–4 % faster for minibatch and 3–6 % slower for the
-//!   per-epoch rule, about 1 % of an epoch either way. Asking ahead for the gradient's
+//!   thread 1–12 % faster, two threads 1.5–3.5 % faster for minibatch and 3–6 % slower for
+//!   the per-epoch rule, about 1 % of an epoch either way. Asking ahead for the gradient's
 //!   destination rows changed nothing (0.33 s for 400 units either way).
 
 use super::sparse::Sparse;

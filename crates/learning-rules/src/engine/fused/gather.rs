@@ -30,12 +30,14 @@
 //!
 //! Two threads gain nothing from either; one thread about 0.04 s of a 2.2 s epoch (2 %), not
 //! worth a second kernel.
-//! - forward, two images at a time, each block of a `W1` row read once for both (the union of
+//!
+//! Also tried there, on the forward pass, and not kept:
+//! - two images at a time, each block of a `W1` row read once for both (the union of
 //!   their pixels, a zero where one of them has none). Two images share about half their
 //!   pixels, so that is 1.5 times the multiply-adds for three quarters of the reads: 208 units
 //!   0.29–0.34 s an epoch against 0.22–0.24 s, in blocks of 32 or 48 columns (as many sums as
 //!   16 registers hold). The kernel is bound by its multiply-adds as much as by L2.
-//! - forward, asking for each non-zero's block of `W1` eight non-zeros ahead (`_mm_prefetch`).
+//! - asking for each non-zero's block of `W1` eight non-zeros ahead (`_mm_prefetch`).
 //!   Alone, with `W1` unchanged from batch to batch, 208 units took 0.199–0.213 s against
 //!   0.223–0.239 s (2, 4, 12 and 16 ahead no better). Inside training, timed call by call with
 //!   the two kernels taking turns batch by batch (about 0.25 s an epoch on each core): one

@@ -44,6 +44,19 @@
 //!   thread 1–12 % faster, two threads 1.5–3.5 % faster for minibatch and 3–6 % slower for
 //!   the per-epoch rule, about 1 % of an epoch either way. Asking ahead for the gradient's
 //!   destination rows changed nothing (0.33 s for 400 units either way).
+//!
+//! And, on 2026-12-06 too, not kept:
+//! - a dense core through `gemm`: the 128 pixels most often non-zero in the training set (in
+//!   51 % of its images or more; about half of an image's non-zeros), with their rows of `W1`
+//!   first, as a dense product forward and for the gradient, and the other pixels as above.
+//!   `gemm` does 35 GFLOP/s on that block, this kernel 16.5 on the non-zeros, so a pixel pays
+//!   through `gemm` from a density of 47 %; these 128 average 60 %. One core's 208 units alone:
+//!   forward 0.221–0.226 s an epoch → 0.194–0.202 s, gradient 0.197–0.198 s → 0.191–0.195 s
+//!   (64, 96, 160 or 192 pixels no better): about 2 % of an epoch, for a second layout of `W1`
+//!   and sums in another order than burn's.
+//! - the gradient over 200 or 400 rows at a time (the per-epoch rule could sum several batches
+//!   before adding into its pending gradient): 208 units 0.203 s and 0.222 s against 0.197 s
+//!   for 100 rows, each block of `dH1` being read from further out.
 
 use super::sparse::Sparse;
 

@@ -68,11 +68,29 @@
 //!   against 0.075 s, gradient 0.072 s against 0.069 s, so neither waits on their latency;
 //! - for the gradient, blocks of 80 + 64 + 64 (a block of `dH1` for 100 rows fits L1) in place of
 //!   96 + 112: 0.067 s against 0.070 s, under 1 % of an epoch.
+//!
+//! Kept, from a second session on that Zen 4 (AVX-512 only: see `Simd::pairs_pixels`): the
+//! gradient takes its pixels in pairs of neighbours ([`Sparse`] with `R = 2`), each row of `dH1`
+//! it loads added into both rows of `W1`, whose sums it holds in registers together (a zero
+//! where one of the two pixels is zero in that image). The two pixels of a pair are mostly
+//! non-zero in the same images: the pairs list 1.17 times as many entries as single pixels, so
+//! the kernel loads 59 % as many rows for 117 % of the multiply-adds. Each kernel alone, 600
+//! real shuffled batches of 100, best of 5: one core's 208 units 0.052 s an epoch → 0.044 s, 192
+//! units 0.047 s → 0.040 s; listing the batch's pixels in pairs costs what listing them one by
+//! one did (0.021 s against 0.022 s an epoch, once a new pair is counted without a branch).
+//! Tried beside it and not kept:
+//! - four pixels at a time: 1.48 times the entries, 0.063 s;
+//! - the forward pass by pairs of images: two random images share about half their pixels
+//!   (1.53 times the entries), 208 units 0.074 s → 0.064 s (four images 0.075 s: twice the
+//!   multiply-adds, half of them on zeros). But the pairs are made by merging two images'
+//!   lists, 0.020 s an epoch where copying them took 0.002 s, and 0.052 s against 0.014 s with
+//!   the training set's lists read from memory at random, as in training: more than it saves.
 
 use super::sparse::Sparse;
 
-/// A sparse matrix `a` and a dense `src`, whose product [`gather_axpy_rows_body`] adds.
-pub(super) type Term<'t> = (&'t Sparse, &'t [f32]);
+/// A sparse matrix `a`, its rows grouped by `R`, and a dense `src`, whose product
+/// [`gather_axpy_rows_body`] adds.
+pub(super) type Term<'t, const R: usize> = (&'t Sparse<R>, &'t [f32]);
 
 /// Where a call's source rows come from, which sets how wide a block of columns pays (measured
 /// on a 2-core Xeon, AVX-512, with real batches, seconds per epoch for one core's 192 or 208
@@ -91,7 +109,7 @@ pub(super) enum Source {
 }
 
 /// The widths of the blocks of columns that a `width`-wide call takes in turn, for `source`,
-/// when the registers hold at most `widest` sums (`Simd::widest`: 112 or 64).
+/// when the registers hold at most `widest` sums for each row of a group (`Simd::widest`).
 /// Whole vectors of 16 first; columns beyond them one by one.
 pub(super) fn blocks(width: usize, source: Source, widest: usize) -> Vec<usize> {
     let vectors = width / 16;
@@ -117,16 +135,20 @@ pub(super) fn blocks(width: usize, source: Source, widest: usize) -> Vec<usize> 
     blocks
 }
 
-/// `dst += scale · Σ a·src` over the `terms`, each `a` sparse, `dst` and `src` dense and
-/// `width` wide: row `r` of `dst` gains `value_k · src[index_k, :]` for each non-zero of row `r`
-/// of each `a`, and is loaded and stored once however many terms there are.
+/// `dst += scale · Σ a·src` over the `terms`, each `a` sparse with its rows in groups of `R`,
+/// `dst` and `src` dense and `width` wide: row `r` of `dst` gains `value_k · src[index_k, :]`
+/// for each non-zero of row `r` of each `a`, and is loaded and stored once however many terms
+/// there are.
 /// Columns go in the `blocks` of [`blocks`], the outer loop, so that the block of `src` every
-/// row reads stays in cache; within a block the sums are held in registers while each non-zero
-/// adds its source row. Every sum runs in the same order whatever the blocks.
+/// row reads stays in cache; within a block the sums of a group's `R` rows are held in
+/// registers while each of the group's entries adds its source row to all `R`, loaded once.
+/// A row's sum runs over its non-zeros in the same order whatever the blocks and whatever `R`;
+/// the zeros a group lists for the rows that lack an entry add nothing, as long as `src` is
+/// finite (`0 · ∞` would be NaN).
 #[inline(always)]
-pub(super) fn gather_axpy_rows_body<const FMA: bool>(
+pub(super) fn gather_axpy_rows_body<const R: usize, const FMA: bool>(
     dst: &mut [f32],
-    terms: &[Term<'_>],
+    terms: &[Term<'_, R>],
     width: usize,
     scale: f32,
     blocks: &[usize],
@@ -135,16 +157,16 @@ pub(super) fn gather_axpy_rows_body<const FMA: bool>(
     for &block in blocks {
         let dst = &mut *dst;
         match block {
-            16 => gather_columns::<16, FMA>(dst, terms, width, col, scale),
-            32 => gather_columns::<32, FMA>(dst, terms, width, col, scale),
-            48 => gather_columns::<48, FMA>(dst, terms, width, col, scale),
-            64 => gather_columns::<64, FMA>(dst, terms, width, col, scale),
-            80 => gather_columns::<80, FMA>(dst, terms, width, col, scale),
-            96 => gather_columns::<96, FMA>(dst, terms, width, col, scale),
-            112 => gather_columns::<112, FMA>(dst, terms, width, col, scale),
+            16 => gather_columns::<16, R, FMA>(dst, terms, width, col, scale),
+            32 => gather_columns::<32, R, FMA>(dst, terms, width, col, scale),
+            48 => gather_columns::<48, R, FMA>(dst, terms, width, col, scale),
+            64 => gather_columns::<64, R, FMA>(dst, terms, width, col, scale),
+            80 => gather_columns::<80, R, FMA>(dst, terms, width, col, scale),
+            96 => gather_columns::<96, R, FMA>(dst, terms, width, col, scale),
+            112 => gather_columns::<112, R, FMA>(dst, terms, width, col, scale),
             _ => {
                 for c in col..col + block {
-                    gather_columns::<1, FMA>(dst, terms, width, c, scale);
+                    gather_columns::<1, R, FMA>(dst, terms, width, c, scale);
                 }
             }
         }
@@ -154,42 +176,35 @@ pub(super) fn gather_axpy_rows_body<const FMA: bool>(
 
 /// One block of columns of [`gather_axpy_rows_body`]: `W` columns from `col`, every row.
 #[inline(always)]
-fn gather_columns<const W: usize, const FMA: bool>(
+fn gather_columns<const W: usize, const R: usize, const FMA: bool>(
     dst: &mut [f32],
-    terms: &[Term<'_>],
+    terms: &[Term<'_, R>],
     width: usize,
     col: usize,
     scale: f32,
 ) {
-    for (r, row) in dst.chunks_exact_mut(width).enumerate() {
-        if terms.iter().all(|(a, _)| a.start[r] == a.start[r + 1]) {
-            continue; // a pixel that is zero in every image of the batch
+    for (g, rows) in dst.chunks_mut(R * width).enumerate() {
+        if terms.iter().all(|(a, _)| a.start[g] == a.start[g + 1]) {
+            continue; // pixels that are zero in every image of the batch
         }
-        gather_block::<W, FMA>(&mut row[col..col + W], r, terms, width, col, scale);
-    }
-}
-
-#[inline(always)]
-fn gather_block<const W: usize, const FMA: bool>(
-    dst: &mut [f32],
-    r: usize,
-    terms: &[Term<'_>],
-    width: usize,
-    col: usize,
-    scale: f32,
-) {
-    let mut acc = [0.0f32; W];
-    for (a, src) in terms {
-        let (index, value) = a.row(r);
-        for (&i, &v) in index.iter().zip(value) {
-            let row = &src[i as usize * width + col..][..W];
-            for k in 0..W {
-                acc[k] = multiply_add::<FMA>(v, row[k], acc[k]);
+        let mut acc = [[0.0f32; W]; R];
+        for (a, src) in terms {
+            let (index, value) = a.group(g);
+            for (&i, v) in index.iter().zip(value) {
+                let from = &src[i as usize * width + col..][..W];
+                for (acc, &v) in acc.iter_mut().zip(v) {
+                    for k in 0..W {
+                        acc[k] = multiply_add::<FMA>(v, from[k], acc[k]);
+                    }
+                }
             }
         }
-    }
-    for k in 0..W {
-        dst[k] += scale * acc[k];
+        for (row, acc) in rows.chunks_exact_mut(width).zip(&acc) {
+            let row = &mut row[col..col + W];
+            for k in 0..W {
+                row[k] += scale * acc[k];
+            }
+        }
     }
 }
 
@@ -228,8 +243,9 @@ mod tests {
         }
     }
 
-    /// Every block width gives the plain sum, to the bit: each sum runs over the non-zeros in
-    /// the same order however the columns are cut.
+    /// Every block width and every grouping of the rows gives the plain sum, to the bit: each
+    /// sum runs over the non-zeros in the same order however the columns are cut, and the zeros
+    /// of a group add nothing.
     #[test]
     fn every_cut_of_the_columns_adds_the_same() {
         let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
@@ -245,6 +261,11 @@ mod tests {
             .collect();
         let mut a = Sparse::default();
         a.set_rows(dense.chunks_exact(7));
+        // The rows in pairs: the grouped transpose of the transpose (the last pair made up with
+        // a row of zeros).
+        let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
+        by_column.transpose_of(&a, 7);
+        pairs.transpose_of(&by_column, 6);
         for width in 1..=130 {
             let src: Vec<f32> = (0..7 * width).map(|i| value(i + 11)).collect();
             let start: Vec<f32> = (0..5 * width).map(|i| value(i + 5)).collect();
@@ -262,10 +283,22 @@ mod tests {
             }
             for source in [Source::Weights, Source::Batch] {
                 for widest in [64, 112] {
-                    let mut dst = start.clone();
                     let b = blocks(width, source, widest);
-                    gather_axpy_rows_body::<false>(&mut dst, &[(&a, &src)], width, 0.5, &b);
-                    assert!(dst == expected, "width {width}, blocks {b:?}");
+                    let mut dst = [start.clone(), start.clone()];
+                    gather_axpy_rows_body::<1, false>(&mut dst[0], &[(&a, &src)], width, 0.5, &b);
+                    gather_axpy_rows_body::<2, false>(
+                        &mut dst[1],
+                        &[(&pairs, &src)],
+                        width,
+                        0.5,
+                        &b,
+                    );
+                    for (dst, r) in dst.iter().zip([1, 2]) {
+                        assert!(
+                            *dst == expected,
+                            "width {width}, blocks {b:?}, groups of {r}"
+                        );
+                    }
                 }
             }
         }

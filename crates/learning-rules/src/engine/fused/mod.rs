@@ -43,7 +43,10 @@
 //! 0.325–0.333 s → 0.304–0.312 s (three interleaved rounds of `bench --runs 5`). Then the
 //! first layer's kernel in blocks of columns chosen by direction ([`gather::Source`]): minibatch
 //! 0.330–0.352 s → 0.288–0.314 s, per-epoch 0.321–0.343 s → 0.287–0.308 s (three rounds, on a
-//! busier host).
+//! busier host). Then, on a 2-core AMD EPYC of the Zen 4 generation, the gradient's pixels in
+//! pairs ([`gather`]): minibatch 0.387 → 0.378 s, per-epoch 0.383 → 0.375 s (the lower quartile
+//! of 30 epochs each, ten runs of each build taking turns; the fastest epochs 0.380 → 0.370 s
+//! and 0.370 → 0.362 s).
 
 use std::ops::Range;
 
@@ -94,11 +97,13 @@ pub(crate) struct FusedEngine {
 }
 
 /// A share of a batch's samples: their non-zero pixels by image (for the first layer forward)
-/// and by pixel (for its weight gradient).
+/// and by pixel (for its weight gradient), one pixel at a time or in pairs as
+/// [`Simd::pairs_pixels`] says; the other list stays empty.
 #[derive(Default)]
 struct Part {
     by_image: Sparse,
     by_pixel: Sparse,
+    by_pixel_pair: Sparse<2>,
 }
 
 /// A batch's activations and their gradients. `h1` and `dh1` hold each range of units' values
@@ -204,7 +209,12 @@ impl FusedEngine {
         // 1. By samples: each share's non-zero pixels.
         self.team.map(parts, |j, part| {
             part.by_image.select_rows(pixels, &batch[cut.range(j)]);
-            part.by_pixel.transpose_of(&part.by_image, IMAGE_PIXELS);
+            if simd.pairs_pixels() {
+                part.by_pixel_pair
+                    .transpose_of(&part.by_image, IMAGE_PIXELS);
+            } else {
+                part.by_pixel.transpose_of(&part.by_image, IMAGE_PIXELS);
+            }
         });
         // 2 and 3: forward, and back to `dH2`.
         let w = &self.weights;
@@ -248,21 +258,23 @@ impl FusedEngine {
             };
             matmul_bt(dh2, w2, dh1, b, H2, u.len());
             relu_mask(dh1, h1);
-            let terms: Vec<Term<'_>> = parts
-                .iter()
-                .zip(dh1.chunks(cut.per_part * u.len()))
-                .map(|(part, dh1)| (&part.by_pixel, dh1))
-                .collect();
+            // Each share's pixels with its rows of `dH1`.
+            let dh1_shares = || parts.iter().zip(dh1.chunks(cut.per_part * u.len()));
             let back = Backward {
                 rows: b,
-                terms,
                 h1,
                 dh1,
                 h2,
                 z,
                 dh2,
             };
-            units.add_gradient(&back, coef, simd);
+            if simd.pairs_pixels() {
+                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel_pair, d)).collect();
+                units.add_gradient(&back, &terms, coef, simd);
+            } else {
+                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel, d)).collect();
+                units.add_gradient(&back, &terms, coef, simd);
+            }
         });
         (losses.iter().sum::<f64>() / b as f64) as f32
     }
@@ -432,12 +444,11 @@ impl SampleShare<'_> {
     }
 }
 
-/// What a core reads for its units' weight gradient: its units' `H1` and `dH1` for every row
-/// of the batch, and each share's pixels by pixel with its rows of `dH1` (`terms`); the
-/// activations row by row for `W3` and the last biases.
+/// What a core reads for its units' weight gradient, besides each share's pixels: its units'
+/// `H1` and `dH1` for every row of the batch; the activations row by row for `W3` and the last
+/// biases.
 struct Backward<'a> {
     rows: usize,
-    terms: Vec<Term<'a>>,
     h1: &'a [f32],
     dh1: &'a [f32],
     h2: &'a [f32],
@@ -447,10 +458,16 @@ struct Backward<'a> {
 
 impl Units<'_> {
     /// The weight gradient of these units over the batch, times `coef`, added in: `W1`'s panel
-    /// from the pixels and `dH1`, `W2`'s rows from `H1` and `dH2`, and `b1`; the core that has
-    /// them also adds `W3`'s, `b2`'s and `b3`'s.
-    fn add_gradient(&mut self, back: &Backward<'_>, coef: f32, simd: Simd) {
-        simd.gather_axpy_rows(self.w1, &back.terms, self.b1.len(), coef, Source::Batch);
+    /// from each share's pixels with its rows of `dH1` (`terms`), `W2`'s rows from `H1` and
+    /// `dH2`, and `b1`; the core that has them also adds `W3`'s, `b2`'s and `b3`'s.
+    fn add_gradient<const R: usize>(
+        &mut self,
+        back: &Backward<'_>,
+        terms: &[Term<'_, R>],
+        coef: f32,
+        simd: Simd,
+    ) {
+        simd.gather_axpy_rows(self.w1, terms, self.b1.len(), coef, Source::Batch);
         add_outer(self.w2, back.h1, back.dh2, back.rows, coef);
         add_bias(self.b1, back.dh1, coef);
         if let Some(rest) = &mut self.rest {

@@ -75,10 +75,10 @@ impl Simd {
 
     /// `dst += scale · Σ a·src` over the `terms` ([`gather_axpy_rows_body`]), in blocks of
     /// columns as wide as pays for `source` with this CPU's registers.
-    pub(super) fn gather_axpy_rows(
+    pub(super) fn gather_axpy_rows<const R: usize>(
         self,
         dst: &mut [f32],
-        terms: &[Term<'_>],
+        terms: &[Term<'_, R>],
         width: usize,
         scale: f32,
         source: Source,
@@ -91,13 +91,29 @@ impl Simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
             Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) },
-            Level::Baseline => gather_axpy_rows_body::<false>(dst, terms, width, scale, &blocks),
+            Level::Baseline => gather_axpy_rows_body::<R, false>(dst, terms, width, scale, &blocks),
         }
     }
 
-    /// The most sums a block of columns of [`blocks`] may hold in registers for `source`, as
-    /// measured. AVX-512: 112 (seven of its 32 registers) both ways, in [`super::gather`]'s
-    /// docs. AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
+    /// Whether the first layer's weight gradient takes its pixels in pairs, each row of `dH1` it
+    /// loads added into two rows of `W1` ([`super::gather`]): with AVX-512 only, whose 32
+    /// registers hold two rows' sums in blocks of 112 columns. Measured on a 2-core AMD EPYC
+    /// (Zen 4) with each level's kernels, 208 units, 600 real shuffled batches of 100, best of 5:
+    /// AVX-512 0.052 s an epoch one pixel at a time, 0.044 s in pairs; AVX2 0.061 s and 0.083 s
+    /// (its 16 registers hold two rows' sums in blocks of 16; wider, the sums spill and it takes
+    /// 0.10–0.81 s); the baseline 0.123 s and 0.187 s.
+    pub(super) fn pairs_pixels(self) -> bool {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => true,
+            _ => false,
+        }
+    }
+
+    /// The most sums a block of columns of [`blocks`] may hold in registers for `source` (for
+    /// each row of a group), as measured. AVX-512: 112 (seven of its 32 registers) both ways, in
+    /// [`super::gather`]'s docs; in pairs of pixels too (fourteen registers for two rows: 208
+    /// units 0.044 s an epoch, as in blocks of 96 + 96 + 16, against 0.047–0.057 s in 64s). AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
     /// whose fewest blocks win there too, and 64 forward, where adding the remainder to the
     /// first block does not pay. Measured with the AVX2 kernels on the 2-core Xeon (no
     /// AVX2-only machine was at hand), real shuffled batches, seconds per epoch:
@@ -121,16 +137,19 @@ impl Simd {
 /// One kernel body compiled twice, for AVX-512 and for AVX2+FMA: `#[target_feature]` applies
 /// to a whole function, so each level needs a function of its own around the shared body.
 macro_rules! compiled_for_x86 {
-    ($avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr) => {
+    (
+        $avx512:ident, $avx2:ident, [$($generic:tt)*],
+        ($($arg:ident: $ty:ty),*) -> $ret:ty, $body:expr
+    ) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx2,fma")]
-        fn $avx512($($arg: $ty),*) -> $ret {
+        fn $avx512<$($generic)*>($($arg: $ty),*) -> $ret {
             $body
         }
 
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        fn $avx2($($arg: $ty),*) -> $ret {
+        fn $avx2<$($generic)*>($($arg: $ty),*) -> $ret {
             $body
         }
     };
@@ -139,13 +158,15 @@ macro_rules! compiled_for_x86 {
 compiled_for_x86!(
     gather_axpy_rows_avx512,
     gather_axpy_rows_avx2,
-    (dst: &mut [f32], terms: &[Term<'_>], width: usize, scale: f32, blocks: &[usize]) -> (),
-    gather_axpy_rows_body::<true>(dst, terms, width, scale, blocks)
+    [const R: usize],
+    (dst: &mut [f32], terms: &[Term<'_, R>], width: usize, scale: f32, blocks: &[usize]) -> (),
+    gather_axpy_rows_body::<R, true>(dst, terms, width, scale, blocks)
 );
 
 compiled_for_x86!(
     sample_step_avx512,
     sample_step_avx2,
+    [],
     (w: &mut Params, x: SparseRow<'_>, label: usize, lr: f32) -> f32,
     sample_step_body(w, x, label, lr)
 );
@@ -173,8 +194,8 @@ mod tests {
     }
 
     /// Each level's kernel, in the blocks it picks for each direction and for the widths the
-    /// cores' panels take, adds what a plain loop adds in the same order, to the bit (fused
-    /// multiply-adds where the level has them).
+    /// cores' panels take, with the rows one at a time or in pairs, adds what a plain loop adds
+    /// in the same order, to the bit (fused multiply-adds where the level has them).
     #[test]
     fn every_level_gathers_as_the_plain_loop() {
         let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
@@ -194,12 +215,21 @@ mod tests {
         };
         let (rows, cols) = (6, 9);
         let a = [sparse(rows, cols, 0), sparse(rows, cols, 1)];
+        // The same rows in pairs: the grouped transpose of the transpose.
+        let pairs = a.each_ref().map(|a| {
+            let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
+            by_column.transpose_of(a, cols);
+            pairs.transpose_of(&by_column, rows);
+            pairs
+        });
         for width in [1, 17, 112, 192, 208, 400] {
             let src: Vec<Vec<f32>> = (0..2)
                 .map(|t| (0..cols * width).map(|i| value(i + 7 * t)).collect())
                 .collect();
             let start: Vec<f32> = (0..rows * width).map(|i| value(i + 5)).collect();
-            let terms: Vec<Term<'_>> = a.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
+            let terms: Vec<Term<'_, 1>> = a.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
+            let paired: Vec<Term<'_, 2>> =
+                pairs.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
             for simd in levels() {
                 let fma = !matches!(simd.0, Level::Baseline);
                 let mut expected = start.clone();
@@ -220,6 +250,9 @@ mod tests {
                     let mut dst = start.clone();
                     simd.gather_axpy_rows(&mut dst, &terms, width, 0.5, source);
                     assert!(dst == expected, "{}, width {width}", simd.name());
+                    let mut dst = start.clone();
+                    simd.gather_axpy_rows(&mut dst, &paired, width, 0.5, source);
+                    assert!(dst == expected, "{}, width {width}, in pairs", simd.name());
                 }
             }
         }

@@ -46,7 +46,9 @@
 //! busier host). Then, on a 2-core AMD EPYC of the Zen 4 generation, the gradient's pixels in
 //! pairs ([`gather`]): minibatch 0.387 → 0.378 s, per-epoch 0.383 → 0.375 s (the lower quartile
 //! of 30 epochs each, ten runs of each build taking turns; the fastest epochs 0.380 → 0.370 s
-//! and 0.370 → 0.362 s).
+//! and 0.370 → 0.362 s). Then `W2`'s rows transposed by each core for `dH1` ([`dense`]):
+//! minibatch 0.376 → 0.369 s, per-epoch 0.372 → 0.360 s (lower quartiles as above, 24–30
+//! epochs each).
 
 use std::ops::Range;
 
@@ -61,8 +63,8 @@ mod team;
 
 use self::aligned::AlignedVec;
 use self::dense::{
-    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul_bt, relu, relu_mask,
-    softmax_grad,
+    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul_bt, matmul_bt_via, relu,
+    relu_mask, softmax_grad,
 };
 use self::gather::{Source, Term};
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
@@ -123,6 +125,9 @@ struct Activations {
     z: AlignedVec,
     dh1: AlignedVec,
     dh2: AlignedVec,
+    /// Not an activation: each core's rows of `W2` transposed (for each range of units, `H2`
+    /// rows of its units), which the product for `dH1` reads ([`dense`]).
+    w2t: AlignedVec,
 }
 
 /// How a batch's rows are shared between the cores in the meetings by samples: `per_part`
@@ -245,18 +250,23 @@ impl FusedEngine {
             z,
             dh1,
             dh2,
+            w2t,
             ..
         } = &mut self.acts;
-        let mut jobs: Vec<_> = units.into_iter().zip(panels_mut(dh1, b, &ranges)).collect();
+        w2t.set_len(H2 * H1);
+        let mut jobs: Vec<_> = (units.into_iter())
+            .zip(panels_mut(dh1, b, &ranges))
+            .zip(panels_mut(w2t, H2, &ranges))
+            .collect();
         let parts = &self.parts[..cut.parts()];
-        self.team.map(&mut jobs, |k, (units, dh1)| {
+        self.team.map(&mut jobs, |k, ((units, dh1), w2t)| {
             let u = &ranges[k];
             let h1 = panel(h1, b, u);
             let w2 = match w2_before {
                 Some(w) => panel(&w.layers[1].weight, H2, u),
                 None => &*units.w2,
             };
-            matmul_bt(dh2, w2, dh1, b, H2, u.len());
+            matmul_bt_via(dh2, w2, w2t, dh1, b, H2, u.len());
             relu_mask(dh1, h1);
             // Each share's pixels with its rows of `dH1`.
             let dh1_shares = || parts.iter().zip(dh1.chunks(cut.per_part * u.len()));

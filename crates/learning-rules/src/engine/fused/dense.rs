@@ -14,7 +14,23 @@
 //! with the update of those rows between them, best of 5: one core's 208 units 0.082 s an epoch
 //! → 0.070 s (0.016 s of it the transposition), 192 units 0.076 s → 0.064 s.
 
+use std::sync::Once;
+
 use gemm::{Parallelism, gemm};
+
+/// Tells `gemm` never to copy a product's left operand (after its own transposition: `W2` in the
+/// forward pass, each core's `W2` transposed for `dH1`, `dH2` for `W2`'s gradient) into packed
+/// panels only because the product is wide, as it does from 48 columns with one thread. These
+/// products are 50 to 208 wide and their operands are already laid out as the kernels read
+/// them, so the copy costs more than it saves: one core's share of a minibatch epoch on a
+/// 2-core Zen 4 EPYC (208 units, 600 batches, best of 7), forward 0.058 → 0.053 s, `W2`'s
+/// gradient 0.059 → 0.058 s, `dH1` 0.0725 → 0.0695 s. The setting is the process's (burn-flex
+/// calls `gemm` too); it changes where `gemm` reads, not what it sums: the same weights to the
+/// bit.
+pub(super) fn read_operands_in_place() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| gemm::set_lhs_packing_threshold_single_thread(256));
+}
 
 /// `out += x·W`, `x` being `b × k` and `W` `k × n`: a layer's forward pass, `out` holding its
 /// bias.

@@ -185,6 +185,7 @@ impl FusedEngine {
         // As many threads as rayon's pool has (burn's CPU backend uses that pool): what the
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
         let threads = rayon::current_num_threads();
+        dense::read_operands_in_place();
         FusedEngine {
             weights: Params::new(&weights, threads),
             pending: None,

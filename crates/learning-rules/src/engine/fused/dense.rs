@@ -2,17 +2,22 @@
 //!
 //! `W2` (400 × 256) and `W3` (256 × 10) are dense and the batch's activations too, so `gemm`
 //! (the crate burn-flex uses) does them; a layer's weight gradient is added straight into its
-//! destination (`beta = 1`), never stored on its own. `gemm` re-packs `W2` on every call: with
-//! its set-up, 9 % of a minibatch epoch in `perf record` on a 2-core Xeon (5 % on the AMD
-//! machine). A hand-written AVX-512 product that reads `W2` in place was tried instead for the
-//! forward pass and the gradient, and was slower (minibatch epoch 0.51 s against 0.46 s): without
-//! the packed copy, `W2`'s blocks come from L2 once per four rows of the batch.
+//! destination (`beta = 1`), never stored on its own.
 //!
-//! Only for `dH1 = dH2·W2ᵀ`, which reads `W2` across its rows, does the engine make the copy
-//! itself: each core writes its rows of `W2` transposed ([`matmul_bt_via`]), which `gemm` then
-//! reads in place, faster than it packs them. On a 2-core AMD EPYC (Zen 4), 600 batches of 100
-//! with the update of those rows between them, best of 5: one core's 208 units 0.082 s an epoch
-//! → 0.070 s (0.016 s of it the transposition), 192 units 0.076 s → 0.064 s.
+//! How `gemm` reads `W2` matters most. By default it copies a wide product's left operand into
+//! packed panels at every call: 9 % of a minibatch epoch in `perf record` on a 2-core Xeon (5 %
+//! on the AMD machine). A hand-written AVX-512 product that reads `W2` in place was tried
+//! instead for the forward pass and the gradient, and was slower (minibatch epoch 0.51 s against
+//! 0.46 s): without the packed copy, `W2`'s blocks come from L2 once per four rows of the batch.
+//! What pays instead, measured on a 2-core AMD EPYC (Zen 4), one core's share of an epoch (208
+//! units, 600 batches of 100 with the update of its rows of `W2` between them, best of 5 or 7):
+//! - `dH1 = dH2·W2ᵀ` reads `W2` across its rows, which `gemm` packs slowly. Each core first
+//!   writes its rows of `W2` transposed ([`transpose_avx`]) and `gemm` reads that copy as it
+//!   is ([`matmul`]): 0.082 s → 0.070 s with the copy made in scalar tiles, and 0.059 s with
+//!   AVX and the next point (the copy 0.003 s of it).
+//! - `gemm` reads the left operands where they are ([`read_operands_in_place`]), since they
+//!   are already laid out as its kernels read them: forward 0.058 s → 0.053 s, `W2`'s gradient
+//!   0.059 s → 0.058 s, `dH1` 0.0725 s → 0.0695 s.
 
 use std::sync::Once;
 
@@ -20,13 +25,11 @@ use gemm::{Parallelism, gemm};
 
 /// Tells `gemm` never to copy a product's left operand (after its own transposition: `W2` in the
 /// forward pass, each core's `W2` transposed for `dH1`, `dH2` for `W2`'s gradient) into packed
-/// panels only because the product is wide, as it does from 48 columns with one thread. These
-/// products are 50 to 208 wide and their operands are already laid out as the kernels read
-/// them, so the copy costs more than it saves: one core's share of a minibatch epoch on a
-/// 2-core Zen 4 EPYC (208 units, 600 batches, best of 7), forward 0.058 → 0.053 s, `W2`'s
-/// gradient 0.059 → 0.058 s, `dH1` 0.0725 → 0.0695 s. The setting is the process's (burn-flex
-/// calls `gemm` too); it changes where `gemm` reads, not what it sums: the same weights to the
-/// bit.
+/// panels only because the product is wide, as it does from 48 columns with one thread: these
+/// products are 50 to 208 wide, use each panel once, and their operands are already laid out
+/// as the kernels read them (measured in the module's docs). The setting is the process's
+/// (burn-flex calls `gemm` too); it changes where `gemm` reads, not what it sums: the same
+/// weights to the bit.
 pub(super) fn read_operands_in_place() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| gemm::set_lhs_packing_threshold_single_thread(256));
@@ -39,7 +42,15 @@ pub(super) fn add_matmul(out: &mut [f32], x: &[f32], w: &[f32], b: usize, k: usi
 }
 
 /// `out = x·W` (or `out += x·W` if `add`), `x` being `b × k` and `W` `k × n`, all row-major.
-fn matmul(out: &mut [f32], x: &[f32], w: &[f32], b: usize, k: usize, n: usize, add: bool) {
+pub(super) fn matmul(
+    out: &mut [f32],
+    x: &[f32],
+    w: &[f32],
+    b: usize,
+    k: usize,
+    n: usize,
+    add: bool,
+) {
     assert_eq!(x.len(), b * k);
     assert_eq!(w.len(), k * n);
     assert_eq!(out.len(), b * n);
@@ -114,25 +125,9 @@ pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usiz
     }
 }
 
-/// `out = a · Wᵀ` as [`matmul_bt`], through `wt`, which it sets to `Wᵀ` (see the module's docs).
-pub(super) fn matmul_bt_via(
-    a: &[f32],
-    w: &[f32],
-    wt: &mut [f32],
-    out: &mut [f32],
-    b: usize,
-    k: usize,
-    n: usize,
-) {
-    transpose(w, n, k, wt);
-    matmul(out, a, wt, b, k, n, false);
-}
-
 /// `t = mᵀ`, `m` being `rows × cols` and both row-major, in tiles of 16 × 16 so that the rows
-/// of both stay in L1 while a tile is copied. (Tiles of 8 took half as long again; an AVX2
-/// transpose of 8 × 8 in registers, 0.0025 s against 0.005 s an epoch for 208 units, is not
-/// worth a kernel per instruction set.)
-fn transpose(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
+/// of both stay in L1 while a tile is copied: for the CPUs without AVX ([`transpose_avx`]).
+pub(super) fn transpose(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
     assert_eq!(m.len(), rows * cols);
     assert_eq!(t.len(), rows * cols);
     const TILE: usize = 16;
@@ -143,6 +138,62 @@ fn transpose(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
                 let from = &m[r * cols + c0..r * cols + c1];
                 for (c, &v) in (c0..c1).zip(from) {
                     t[c * rows + r] = v;
+                }
+            }
+        }
+    }
+}
+
+/// [`transpose`] in tiles of 8 × 8, each turned in eight AVX registers (the classic sequence
+/// of unpacks, shuffles and lane swaps). For `dH1`, on the Zen 4 EPYC with the update of
+/// `W2`'s rows between batches, one core's 208 units: 0.0027 s an epoch, against 0.010 s in
+/// scalar tiles of 16.
+///
+/// # Safety
+/// The CPU has AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+pub(super) unsafe fn transpose_avx(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
+    use std::arch::x86_64::{
+        _mm256_loadu_ps, _mm256_permute2f128_ps, _mm256_shuffle_ps, _mm256_storeu_ps,
+        _mm256_unpackhi_ps, _mm256_unpacklo_ps,
+    };
+    assert_eq!(m.len(), rows * cols);
+    assert_eq!(t.len(), rows * cols);
+    assert!(rows.is_multiple_of(8) && cols.is_multiple_of(8));
+    for r0 in (0..rows).step_by(8) {
+        for c0 in (0..cols).step_by(8) {
+            // SAFETY: rows r0..r0 + 8 and columns c0..c0 + 8 lie inside `m`, and the same
+            // columns and rows inside `t`: both dimensions are multiples of 8 (checked above).
+            unsafe {
+                let from = m.as_ptr().add(r0 * cols + c0);
+                let r: [_; 8] = std::array::from_fn(|i| _mm256_loadu_ps(from.add(i * cols)));
+                let u = [
+                    _mm256_unpacklo_ps(r[0], r[1]),
+                    _mm256_unpackhi_ps(r[0], r[1]),
+                    _mm256_unpacklo_ps(r[2], r[3]),
+                    _mm256_unpackhi_ps(r[2], r[3]),
+                    _mm256_unpacklo_ps(r[4], r[5]),
+                    _mm256_unpackhi_ps(r[4], r[5]),
+                    _mm256_unpacklo_ps(r[6], r[7]),
+                    _mm256_unpackhi_ps(r[6], r[7]),
+                ];
+                let s = [
+                    _mm256_shuffle_ps::<0x44>(u[0], u[2]),
+                    _mm256_shuffle_ps::<0xEE>(u[0], u[2]),
+                    _mm256_shuffle_ps::<0x44>(u[1], u[3]),
+                    _mm256_shuffle_ps::<0xEE>(u[1], u[3]),
+                    _mm256_shuffle_ps::<0x44>(u[4], u[6]),
+                    _mm256_shuffle_ps::<0xEE>(u[4], u[6]),
+                    _mm256_shuffle_ps::<0x44>(u[5], u[7]),
+                    _mm256_shuffle_ps::<0xEE>(u[5], u[7]),
+                ];
+                let to = t.as_mut_ptr().add(c0 * rows + r0);
+                for j in 0..4 {
+                    let low = _mm256_permute2f128_ps::<0x20>(s[j], s[j + 4]);
+                    let high = _mm256_permute2f128_ps::<0x31>(s[j], s[j + 4]);
+                    _mm256_storeu_ps(to.add(j * rows), low);
+                    _mm256_storeu_ps(to.add((j + 4) * rows), high);
                 }
             }
         }
@@ -284,7 +335,8 @@ mod tests {
         let (mut direct, mut via) = (vec![0.0; b * n], vec![0.0; b * n]);
         let mut wt = vec![0.0; n * k];
         matmul_bt(&a, &w, &mut direct, b, k, n);
-        matmul_bt_via(&a, &w, &mut wt, &mut via, b, k, n);
+        transpose(&w, n, k, &mut wt);
+        matmul(&mut via, &a, &wt, b, k, n, false);
         assert!(via == direct);
     }
 }

@@ -63,8 +63,8 @@ mod team;
 
 use self::aligned::AlignedVec;
 use self::dense::{
-    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul_bt, matmul_bt_via, relu,
-    relu_mask, softmax_grad,
+    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul, matmul_bt, relu, relu_mask,
+    softmax_grad,
 };
 use self::gather::{Source, Term};
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
@@ -267,7 +267,9 @@ impl FusedEngine {
                 Some(w) => panel(&w.layers[1].weight, H2, u),
                 None => &*units.w2,
             };
-            matmul_bt_via(dh2, w2, w2t, dh1, b, H2, u.len());
+            // dH1 = dH2·W2ᵀ, through this core's rows of `W2` transposed (see `dense`).
+            simd.transpose(w2, u.len(), H2, w2t);
+            matmul(dh1, dh2, w2t, b, H2, u.len(), false);
             relu_mask(dh1, h1);
             // Each share's pixels with its rows of `dH1`.
             let dh1_shares = || parts.iter().zip(dh1.chunks(cut.per_part * u.len()));

@@ -4,6 +4,9 @@
 //! with `#[target_feature]` for AVX-512 and AVX2+FMA; [`Simd::detect`] picks the widest the CPU
 //! has, and every call goes through one `match`. The baseline needs no special instruction.
 
+use super::dense::transpose;
+#[cfg(target_arch = "x86_64")]
+use super::dense::transpose_avx;
 use super::gather::{Source, Term, blocks, gather_axpy_rows_body};
 use super::params::Params;
 use super::sample::sample_step_body;
@@ -92,6 +95,20 @@ impl Simd {
             // SAFETY: as above.
             Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) },
             Level::Baseline => gather_axpy_rows_body::<R, false>(dst, terms, width, scale, &blocks),
+        }
+    }
+
+    /// `t = mᵀ` ([`transpose`]): in tiles of 8 × 8 turned in registers where the CPU has AVX
+    /// and both dimensions are multiples of 8 (the cores' ranges of units and `H2` are).
+    pub(super) fn transpose(self, m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 | Level::Avx2 if rows.is_multiple_of(8) && cols.is_multiple_of(8) => {
+                // SAFETY: only `detect` makes a `Simd`, after checking for AVX2 (which implies
+                // AVX) or more.
+                unsafe { transpose_avx(m, rows, cols, t) }
+            }
+            _ => transpose(m, rows, cols, t),
         }
     }
 
@@ -191,6 +208,21 @@ mod tests {
             }
         }
         levels
+    }
+
+    #[test]
+    fn every_level_transposes() {
+        for (rows, cols) in [(8, 8), (16, 24), (208, 256), (17, 5)] {
+            let m: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            for simd in levels() {
+                let mut t = vec![f32::NAN; rows * cols];
+                simd.transpose(&m, rows, cols, &mut t);
+                for (r, c) in (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))) {
+                    let name = simd.name();
+                    assert_eq!(t[c * rows + r], m[r * cols + c], "{name}, {rows} × {cols}");
+                }
+            }
+        }
     }
 
     /// Each level's kernel, in the blocks it picks for each direction and for the widths the

@@ -130,7 +130,8 @@ impl Simd {
     /// The most sums a block of columns of [`blocks`] may hold in registers for `source` (for
     /// each row of a group), as measured. AVX-512: 112 (seven of its 32 registers) both ways, in
     /// [`super::gather`]'s docs; in pairs of pixels too (fourteen registers for two rows: 208
-    /// units 0.044 s an epoch, as in blocks of 96 + 96 + 16, against 0.047–0.057 s in 64s). AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
+    /// units in 96 + 112 columns 0.044 s an epoch, as in 64 + 64 + 80, against 0.047–0.057 s
+    /// in 64s). AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
     /// whose fewest blocks win there too, and 64 forward, where adding the remainder to the
     /// first block does not pay. Measured with the AVX2 kernels on the 2-core Xeon (no
     /// AVX2-only machine was at hand), real shuffled batches, seconds per epoch:

@@ -75,8 +75,9 @@
 //! where one of the two pixels is zero in that image). The two pixels of a pair are mostly
 //! non-zero in the same images: the pairs list 1.17 times as many entries as single pixels, so
 //! the kernel loads 59 % as many rows for 117 % of the multiply-adds. Each kernel alone, 600
-//! real shuffled batches of 100, best of 5: one core's 208 units 0.052 s an epoch → 0.044 s, 192
-//! units 0.047 s → 0.040 s; listing the batch's pixels in pairs costs what listing them one by
+//! real shuffled batches of 100, each batch one share of 100 rows (the bench above had other
+//! data), best of 5: one core's 208 units 0.052 s an epoch → 0.044 s, 192 units 0.047 s →
+//! 0.040 s; listing the batch's pixels in pairs costs what listing them one by
 //! one did (0.021 s against 0.022 s an epoch, once a new pair is counted without a branch).
 //! Tried beside it and not kept:
 //! - four pixels at a time: 1.48 times the entries, 0.063 s;

@@ -256,7 +256,6 @@ impl FusedEngine {
             w2t,
             ..
         } = &mut self.acts;
-        w2t.set_len(H2 * H1);
         let mut jobs: Vec<_> = (units.into_iter())
             .zip(panels_mut(dh1, b, &ranges))
             .zip(panels_mut(w2t, H2, &ranges))
@@ -385,7 +384,7 @@ fn first_layer(w: &Params, k: usize, part: &Part, h1: &mut [f32], simd: Simd) {
 }
 
 impl Activations {
-    /// Room for `rows` rows (each value is written before it is read).
+    /// Room for `rows` rows, and for `w2t` (each value is written before it is read).
     fn resize(&mut self, rows: usize) {
         for (buffer, width) in [
             (&mut self.h1, H1),
@@ -397,6 +396,7 @@ impl Activations {
         ] {
             buffer.set_len(rows * width);
         }
+        self.w2t.set_len(H2 * H1);
     }
 }
 

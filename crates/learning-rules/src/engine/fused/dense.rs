@@ -93,6 +93,15 @@ pub(super) fn relu(v: &mut [f32]) {
     v.iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
+/// `v = ReLU(v + bias)`, row by row (rows as wide as `bias`).
+pub(super) fn add_bias_relu(v: &mut [f32], bias: &[f32]) {
+    for row in v.chunks_exact_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v = (*v + b).max(0.0);
+        }
+    }
+}
+
 /// `out = a · Wᵀ` with `a` `b × k` and `W` stored `n × k` (an `inputs × outputs` weight seen
 /// from its output side): the gradient flowing back through a layer.
 pub(super) fn matmul_bt(a: &[f32], w: &[f32], out: &mut [f32], b: usize, k: usize, n: usize) {

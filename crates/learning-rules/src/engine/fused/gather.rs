@@ -1,17 +1,21 @@
-//! The sparse-times-dense kernel of the first layer, forward and for its weight gradient.
+//! The sparse-times-dense kernels of the first layer, forward and for its weight gradient.
 //!
-//! Both directions are "for each non-zero, add a scaled row of a dense matrix": the forward pass
-//! adds rows of `W1` selected by an image's pixels, the weight gradient adds rows of the batch's
-//! `dH1` selected by a pixel's images. Columns go in blocks whose sums are held in registers, so
-//! each output row is loaded and stored once whatever the number of non-zeros; a pixel that is
-//! zero in the whole batch is skipped (minibatch epoch 0.88 s -> 0.67 s when that was added).
+//! Both read the batch's non-zero pixels listed by pixel (see the end of these notes for the
+//! forward pass). The weight gradient is "for each non-zero, add a scaled row of a dense
+//! matrix": each row of `W1`'s gradient adds the rows of the batch's `dH1` that its pixel's
+//! images select ([`gather_axpy_rows_body`]). Until the last entry below, the forward pass was
+//! the same kernel the other way round, adding to each image's row of `H1` the rows of `W1` its
+//! pixels select; the notes up to there are about that kernel. Columns go in blocks whose sums
+//! are held in registers, so each output row is loaded and stored once whatever the number of
+//! non-zeros; a pixel that is zero in the whole batch is skipped (minibatch epoch 0.88 s ->
+//! 0.67 s when that was added).
 //! Measured at about 5.5 multiply-adds per cycle with blocks of 64; 16 KB tiles for L1 were
 //! tried and were no faster. On a 2-core Xeon (AVX-512), where it is about a third of a
 //! minibatch epoch and each non-zero's 64 columns of `W1` come from L2: prefetching the rows of
 //! the non-zeros ahead was slower (minibatch epoch 0.46 s against 0.40–0.42 s), 128-column
 //! blocks over all 400 columns and two sets of sums (even and odd non-zeros) no faster, 16-column
 //! blocks with eight sets of sums four times slower. Since each core takes a panel of 192 or
-//! 208 units, the widths follow the direction ([`Source`]): a lone block of 16 at a panel's end
+//! 208 units, the widths followed the direction: a lone block of 16 at a panel's end
 //! cost 2.5–3.5 times as much per column as a block of 64, and the gradient, whose source stays
 //! in L1, gains from blocks up to 112 wide (minibatch epoch on 2 cores 0.33–0.35 s -> 0.29–0.31
 //! s).
@@ -86,60 +90,76 @@
 //!   multiply-adds, half of them on zeros). But the pairs are made by merging two images'
 //!   lists, 0.020 s an epoch where copying them took 0.002 s, and 0.052 s against 0.014 s with
 //!   the training set's lists read from memory at random, as in training: more than it saves.
+//!
+//! Then the forward pass by pixel ([`scatter_rows_body`]), in the lists the gradient reads: for
+//! each pixel (or pair of pixels) its block of `W1`'s columns is loaded into registers once a
+//! batch, and added into the row of `H1` of each image that has the pixel, which stays in L1.
+//! Where each non-zero's block of `W1` came from L2 before, each now costs a load and a store in
+//! L1; in pairs, one for two pixels. Each sum still runs over an image's pixels in order, so
+//! `H1` is the same to the bit. The batch's pixels no longer need listing by image as well (a
+//! copy of each image's list out of the training set's). Each kernel alone, 600 real shuffled
+//! batches of 100 rows, 208 units, a batch's `H1` from its pixels (best of 4): AVX-512 0.102–
+//! 0.104 s an epoch by image, 0.061–0.063 s by pairs of pixels in blocks of 48 (0.065 s in 32s,
+//! 0.088–0.093 s in 64s, 0.24–0.26 s in 80s); AVX2 0.105–0.108 s by image, 0.098–0.102 s by
+//! pixel in 32s (0.116–0.120 s in 16s), 0.076–0.079 s by pairs in 16s (not used: AVX2's
+//! gradient takes pixels one at a time, see `Simd::pairs_pixels`). In training, on the 2-core
+//! Zen 4, each core's forward pass took about 0.007–0.010 s an epoch less (0.067 s against
+//! 0.074 s for 208 units, 0.055 s against 0.066 s for 192: 208 takes a fifth pass, of 16
+//! columns), and listing each share's pixels by pixel straight from the training set's lists,
+//! with each image's list asked for one image ahead (`Sparse::transpose_of`), about 0.005 s more
+//! than copying them out first and listing the copy. Minibatch epochs, the two builds
+//! taking turns (15 epochs each): lower quartile 0.354 → 0.344 s, median 0.378 → 0.355 s; the
+//! per-epoch rule unchanged (0.338 → 0.337 s, 9 epochs each).
 
+use super::sparse::Groups;
+#[cfg(test)]
 use super::sparse::Sparse;
 
 /// A sparse matrix `a`, its rows grouped by `R`, and a dense `src`, whose product
 /// [`gather_axpy_rows_body`] adds.
-pub(super) type Term<'t, const R: usize> = (&'t Sparse<R>, &'t [f32]);
+pub(super) type Term<'t, const R: usize> = (Groups<'t, R>, &'t [f32]);
 
-/// Where a call's source rows come from, which sets how wide a block of columns pays (measured
-/// on a 2-core Xeon, AVX-512, with real batches, seconds per epoch for one core's 192 or 208
-/// units; blocks in registers, AVX-512 only).
-#[derive(Clone, Copy)]
-pub(super) enum Source {
-    /// `W1`'s panel, in the forward pass: too big for L1, so each non-zero's block of it comes
-    /// from L2, and blocks of 64 do best; a remainder under 64 is best added to the first block
-    /// (208 units in 80 + 64 + 64 columns: 0.054–0.056 s, against 0.060–0.062 in 64 + 64 + 64 +
-    /// 16; a block of 16 reads each non-zero for one vector's work).
-    Weights,
-    /// The batch's `dH1`, in the weight gradient: a block of it for the whole batch stays in L1,
-    /// so the fewest blocks do best, up to seven vectors of sums (192 units in 96 + 96: 0.052–
-    /// 0.060 s, against 0.060–0.065 in 64s; 208 in 96 + 112: 0.056–0.059 s, against 0.077–0.079).
-    Batch,
-}
-
-/// The widths of the blocks of columns that a `width`-wide call takes in turn, for `source`,
-/// when the registers hold at most `widest` sums for each row of a group (`Simd::widest`).
-/// Whole vectors of 16 first; columns beyond them one by one.
-pub(super) fn blocks(width: usize, source: Source, widest: usize) -> Vec<usize> {
+/// The widths of the blocks of columns that a `width`-wide gradient takes in turn, when the
+/// registers hold at most `widest` sums for each row of a group (`Simd::widest`). Above 64, the
+/// fewest blocks (a block of `dH1` for the whole batch stays in L1; on a 2-core Xeon, AVX-512,
+/// real batches, seconds per epoch: 192 units in 96 + 96 0.052–0.060 s, against 0.060–0.065 in
+/// 64s; 208 in 96 + 112 0.056–0.059 s, against 0.077–0.079); otherwise blocks of 64 and the
+/// rest. Whole vectors of 16 first; columns beyond them one by one.
+pub(super) fn blocks(width: usize, widest: usize) -> Vec<usize> {
     let vectors = width / 16;
-    let blocks: Vec<usize> = match source {
-        Source::Batch if widest > 64 => {
-            let n = vectors.div_ceil(widest / 16);
-            (0..n)
-                .map(|i| 16 * (vectors * (i + 1) / n - vectors * i / n))
-                .collect()
+    let blocks: Vec<usize> = if widest > 64 {
+        let n = vectors.div_ceil(widest / 16);
+        (0..n)
+            .map(|i| 16 * (vectors * (i + 1) / n - vectors * i / n))
+            .collect()
+    } else {
+        let mut blocks = vec![64; vectors / 4];
+        if !vectors.is_multiple_of(4) {
+            blocks.push(16 * (vectors % 4));
         }
-        _ => {
-            let mut blocks = vec![64; vectors / 4];
-            let left = 16 * (vectors % 4);
-            match blocks.first_mut() {
-                Some(first) if *first + left <= widest => *first += left,
-                _ if left > 0 => blocks.push(left),
-                _ => {}
-            }
-            blocks
-        }
+        blocks
     };
-    // A block of 48 as 32 + 16: the compiled kernel for 48 columns is several times slower a
-    // column than those for 32 and 64 (not analysed further). A panel of 112 units, as the
-    // fourth of four cores has, took 0.16–0.17 s an epoch forward in 64 + 48 against 0.062–
-    // 0.064 s in 64 + 32 + 16, with AVX2 and AVX-512 alike, on the Zen 4 EPYC.
+    // A block of 48 as 32 + 16: this kernel compiled for 48 columns is several times slower a
+    // column than for 32 and 64 (not analysed further; [`scatter_columns`] is not). A panel of
+    // 112 units, as the fourth of four cores has, took 0.16–0.17 s an epoch forward in 64 + 48
+    // against 0.062–0.064 s in 64 + 32 + 16, with AVX2 and AVX-512 alike, on the Zen 4 EPYC.
     let mut blocks: Vec<usize> = (blocks.into_iter())
         .flat_map(|b| if b == 48 { vec![32, 16] } else { vec![b] })
         .collect();
     blocks.extend(std::iter::repeat_n(1, width % 16));
+    blocks
+}
+
+/// The widths of the blocks of columns that a `width`-wide forward pass ([`scatter_rows_body`])
+/// takes in turn: as many of `widest` as fit, the rest's whole vectors of 16 in one block, its
+/// last columns one by one.
+pub(super) fn scatter_blocks(width: usize, widest: usize) -> Vec<usize> {
+    let mut blocks = vec![widest; width / widest];
+    let rest = width % widest;
+    if rest >= 16 {
+        blocks.push(rest / 16 * 16);
+    }
+    blocks.extend(std::iter::repeat_n(1, rest % 16));
     blocks
 }
 
@@ -191,7 +211,7 @@ fn gather_columns<const W: usize, const R: usize, const FMA: bool>(
     scale: f32,
 ) {
     for (g, rows) in dst.chunks_mut(R * width).enumerate() {
-        if terms.iter().all(|(a, _)| a.start[g] == a.start[g + 1]) {
+        if terms.iter().all(|(a, _)| a.group(g).0.is_empty()) {
             continue; // pixels that are zero in every image of the batch
         }
         let mut acc = [[0.0f32; W]; R];
@@ -215,6 +235,68 @@ fn gather_columns<const W: usize, const R: usize, const FMA: bool>(
     }
 }
 
+/// `dst += a·src`, `a` sparse with its rows (the batch's pixels) in groups of `R` listing the
+/// rows of `dst` (images) where they are non-zero, `src` and `dst` dense and `width` wide, `dst`
+/// written where `a` lists it: the first layer forward, `H1 = X·W1`, from the pixels listed by
+/// pixel and `dst` zero. Columns go in the `blocks` of [`scatter_blocks`], the outer loop; within
+/// a block, each group's `R` rows of `src` are held in registers while they are added into the
+/// row of `dst` of each of its entries. A row of `dst` gains its terms in the order of the
+/// groups, and within a group in the order of its rows: ascending pixels, as an image's own list
+/// has them, so the sums are those of [`gather_axpy_rows_body`] over the images' lists, to the
+/// bit (the zeros a group lists for a pixel an image lacks add nothing, `src` being finite).
+#[inline(always)]
+pub(super) fn scatter_rows_body<const R: usize, const FMA: bool>(
+    dst: &mut [f32],
+    a: Groups<'_, R>,
+    src: &[f32],
+    width: usize,
+    blocks: &[usize],
+) {
+    let mut col = 0;
+    for &block in blocks {
+        match block {
+            16 => scatter_columns::<16, R, FMA>(dst, a, src, width, col),
+            32 => scatter_columns::<32, R, FMA>(dst, a, src, width, col),
+            48 => scatter_columns::<48, R, FMA>(dst, a, src, width, col),
+            _ => {
+                for c in col..col + block {
+                    scatter_columns::<1, R, FMA>(dst, a, src, width, c);
+                }
+            }
+        }
+        col += block;
+    }
+}
+
+/// One block of columns of [`scatter_rows_body`]: `W` columns from `col`.
+#[inline(always)]
+fn scatter_columns<const W: usize, const R: usize, const FMA: bool>(
+    dst: &mut [f32],
+    a: Groups<'_, R>,
+    src: &[f32],
+    width: usize,
+    col: usize,
+) {
+    for g in 0..a.len() {
+        let (index, value) = a.group(g);
+        if index.is_empty() {
+            continue; // pixels that are zero in every image of the batch
+        }
+        let mut from = [[0.0f32; W]; R];
+        for (s, from) in from.iter_mut().enumerate() {
+            from.copy_from_slice(&src[(g * R + s) * width + col..][..W]);
+        }
+        for (&i, v) in index.iter().zip(value) {
+            let row = &mut dst[i as usize * width + col..][..W];
+            for (from, &v) in from.iter().zip(v) {
+                for k in 0..W {
+                    row[k] = multiply_add::<FMA>(v, from[k], row[k]);
+                }
+            }
+        }
+    }
+}
+
 /// `a·b + c`, as one fused instruction where the CPU has it (Rust never fuses on its own, and
 /// without the instruction `mul_add` is a slow library call).
 #[inline(always)]
@@ -228,28 +310,31 @@ mod tests {
 
     #[test]
     fn blocks_cover_the_width_as_measured_best() {
-        assert_eq!(blocks(208, Source::Weights, 112), [80, 64, 64]);
-        assert_eq!(blocks(192, Source::Weights, 112), [64, 64, 64]);
-        assert_eq!(blocks(208, Source::Batch, 112), [96, 112]);
-        assert_eq!(blocks(400, Source::Batch, 112), [96, 96, 96, 112]);
-        // At most 64 (AVX2 forward, the baseline): blocks of 64 and the rest.
-        assert_eq!(blocks(208, Source::Weights, 64), [64, 64, 64, 16]);
-        assert_eq!(blocks(208, Source::Batch, 64), [64, 64, 64, 16]);
-        // The fourth of four cores' 112 units with AVX2: never a block of 48.
-        assert_eq!(blocks(112, Source::Weights, 64), [64, 32, 16]);
-        assert_eq!(blocks(112, Source::Weights, 112), [112]);
+        assert_eq!(blocks(208, 112), [96, 112]);
+        assert_eq!(blocks(192, 112), [96, 96]);
+        assert_eq!(blocks(400, 112), [96, 96, 96, 112]);
+        // At most 64 (the baseline): blocks of 64 and the rest, never a block of 48.
+        assert_eq!(blocks(208, 64), [64, 64, 64, 16]);
+        assert_eq!(blocks(112, 64), [64, 32, 16]);
+        assert_eq!(blocks(40, 112), [32, 1, 1, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(scatter_blocks(208, 48), [48, 48, 48, 48, 16]);
         assert_eq!(
-            blocks(40, Source::Weights, 112),
-            [32, 1, 1, 1, 1, 1, 1, 1, 1]
+            scatter_blocks(400, 48),
+            [48, 48, 48, 48, 48, 48, 48, 48, 16]
         );
+        assert_eq!(scatter_blocks(208, 32), [32, 32, 32, 32, 32, 32, 16]);
+        assert_eq!(scatter_blocks(41, 48), [32, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
         for width in 0..=420 {
-            for source in [Source::Weights, Source::Batch] {
-                for widest in [64, 112] {
-                    let b = blocks(width, source, widest);
-                    assert_eq!(b.iter().sum::<usize>(), width);
-                    assert!(b.iter().all(|&w| w <= widest && (w == 1 || w % 16 == 0)));
-                    assert!(!b.contains(&48), "width {width}: {b:?}");
-                }
+            for widest in [64, 112] {
+                let b = blocks(width, widest);
+                assert_eq!(b.iter().sum::<usize>(), width);
+                assert!(b.iter().all(|&w| w <= widest && (w == 1 || w % 16 == 0)));
+                assert!(!b.contains(&48), "width {width}: {b:?}");
+            }
+            for widest in [32, 48] {
+                let b = scatter_blocks(width, widest);
+                assert_eq!(b.iter().sum::<usize>(), width);
+                assert!(b.iter().all(|&w| w <= widest && (w == 1 || w % 16 == 0)));
             }
         }
     }
@@ -275,8 +360,8 @@ mod tests {
         // The rows in pairs: the grouped transpose of the transpose (the last pair made up with
         // a row of zeros).
         let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
-        by_column.transpose_of(&a, 7);
-        pairs.transpose_of(&by_column, 6);
+        by_column.transpose_of(a.all(), 7);
+        pairs.transpose_of(by_column.all(), 6);
         for width in 1..=130 {
             let src: Vec<f32> = (0..7 * width).map(|i| value(i + 11)).collect();
             let start: Vec<f32> = (0..5 * width).map(|i| value(i + 5)).collect();
@@ -292,24 +377,75 @@ mod tests {
                     *out += 0.5 * acc;
                 }
             }
-            for source in [Source::Weights, Source::Batch] {
-                for widest in [64, 112] {
-                    let b = blocks(width, source, widest);
-                    let mut dst = [start.clone(), start.clone()];
-                    gather_axpy_rows_body::<1, false>(&mut dst[0], &[(&a, &src)], width, 0.5, &b);
-                    gather_axpy_rows_body::<2, false>(
-                        &mut dst[1],
-                        &[(&pairs, &src)],
-                        width,
-                        0.5,
-                        &b,
+            for widest in [64, 112] {
+                let b = blocks(width, widest);
+                let mut dst = [start.clone(), start.clone()];
+                gather_axpy_rows_body::<1, false>(&mut dst[0], &[(a.all(), &src)], width, 0.5, &b);
+                gather_axpy_rows_body::<2, false>(
+                    &mut dst[1],
+                    &[(pairs.all(), &src)],
+                    width,
+                    0.5,
+                    &b,
+                );
+                for (dst, r) in dst.iter().zip([1, 2]) {
+                    assert!(
+                        *dst == expected,
+                        "width {width}, blocks {b:?}, groups of {r}"
                     );
-                    for (dst, r) in dst.iter().zip([1, 2]) {
-                        assert!(
-                            *dst == expected,
-                            "width {width}, blocks {b:?}, groups of {r}"
-                        );
-                    }
+                }
+            }
+        }
+    }
+
+    /// The forward pass by pixel gives each image's row the sum over its own pixels, in order,
+    /// to the bit, in every cut of the columns and with the pixels one at a time or in pairs
+    /// (the last pair made up with a column of zeros).
+    #[test]
+    fn the_forward_by_pixel_adds_what_the_images_lists_add() {
+        let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
+        // 5 images of 7 pixels with zeros in them, and an image with none.
+        let (images, pixels) = (5, 7);
+        let dense: Vec<f32> = (0..images * pixels)
+            .map(|i| {
+                if i % 3 == 0 || (14..21).contains(&i) {
+                    0.0
+                } else {
+                    value(i)
+                }
+            })
+            .collect();
+        let mut a = Sparse::default();
+        a.set_rows(dense.chunks_exact(pixels));
+        let (mut by_pixel, mut pairs) = (Sparse::default(), Sparse::<2>::default());
+        by_pixel.transpose_of(a.all(), pixels);
+        let mut padded = dense
+            .chunks_exact(pixels)
+            .flat_map(|r| r.iter().copied().chain([0.0]));
+        let padded: Vec<f32> = (0..images * 8).map(|_| padded.next().unwrap()).collect();
+        let mut a8 = Sparse::default();
+        a8.set_rows(padded.chunks_exact(8));
+        pairs.transpose_of(a8.all(), 8);
+        for width in 1..=130 {
+            let src: Vec<f32> = (0..8 * width).map(|i| value(i + 11)).collect();
+            let mut expected = vec![0.0; images * width];
+            gather_axpy_rows_body::<1, false>(
+                &mut expected,
+                &[(a.all(), &src)],
+                width,
+                1.0,
+                &blocks(width, 64),
+            );
+            for widest in [32, 48] {
+                let b = scatter_blocks(width, widest);
+                let mut dst = [vec![0.0; images * width], vec![0.0; images * width]];
+                scatter_rows_body::<1, false>(&mut dst[0], by_pixel.all(), &src, width, &b);
+                scatter_rows_body::<2, false>(&mut dst[1], pairs.all(), &src, width, &b);
+                for (dst, r) in dst.iter().zip([1, 2]) {
+                    assert!(
+                        *dst == expected,
+                        "width {width}, blocks {b:?}, groups of {r}"
+                    );
                 }
             }
         }

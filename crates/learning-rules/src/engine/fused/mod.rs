@@ -41,7 +41,7 @@
 //! its own (so that a core's `dH1` and `W2` gradient took one `gemm` call per share, each
 //! re-reading its rows of `W2`): two threads, minibatch 0.327–0.333 s → 0.301–0.324 s, per-epoch
 //! 0.325–0.333 s → 0.304–0.312 s (three interleaved rounds of `bench --runs 5`). Then the
-//! first layer's kernel in blocks of columns chosen by direction ([`gather::Source`]): minibatch
+//! first layer's kernel in blocks of columns chosen by direction (see [`gather`]): minibatch
 //! 0.330–0.352 s → 0.288–0.314 s, per-epoch 0.321–0.343 s → 0.287–0.308 s (three rounds, on a
 //! busier host). Then, on a 2-core AMD EPYC of the Zen 4 generation, the gradient's pixels in
 //! pairs ([`gather`]): minibatch 0.387 → 0.378 s, per-epoch 0.383 → 0.375 s (the lower quartile
@@ -50,7 +50,9 @@
 //! minibatch 0.376 → 0.369 s, per-epoch 0.372 → 0.360 s (lower quartiles as above, 24–30
 //! epochs each). Then `gemm` reading its left operands in place (in one run no clearer than
 //! 0.372 → 0.370 s; alone, 0.0095 s an epoch less for one core's three products) and the copy
-//! of `W2` made in AVX registers: minibatch 0.359 → 0.343 s.
+//! of `W2` made in AVX registers: minibatch 0.359 → 0.343 s. Then the first layer forward by
+//! pixel, from the lists its gradient reads, the batch's images no longer copied out of the
+//! training set's lists ([`gather`]): minibatch 0.354 → 0.344 s (lower quartiles of 15 epochs).
 
 use std::ops::Range;
 
@@ -65,13 +67,13 @@ mod team;
 
 use self::aligned::AlignedVec;
 use self::dense::{
-    add_bias, add_matmul, add_outer, argmax, axpy, fill_rows, matmul, matmul_bt, relu, relu_mask,
-    softmax_grad,
+    add_bias, add_bias_relu, add_matmul, add_outer, argmax, axpy, fill_rows, matmul, matmul_bt,
+    relu, relu_mask, softmax_grad,
 };
-use self::gather::{Source, Term};
+use self::gather::Term;
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
 use self::simd::Simd;
-use self::sparse::Sparse;
+use self::sparse::{Groups, Sparse};
 use self::team::Team;
 use super::{EVAL_CHUNK, GradientEngine};
 use crate::config::Engine;
@@ -100,14 +102,41 @@ pub(crate) struct FusedEngine {
     simd: Simd,
 }
 
-/// A share of a batch's samples: their non-zero pixels by image (for the first layer forward)
-/// and by pixel (for its weight gradient), one pixel at a time or in pairs as
-/// [`Simd::pairs_pixels`] says; the other list stays empty.
+/// A share of a batch's samples: their non-zero pixels listed by pixel, which the first layer
+/// reads both ways; for a share of the test set, by image too, as they are first found (the
+/// training set's are listed once, in [`FusedEngine`]).
 #[derive(Default)]
 struct Part {
     by_image: Sparse,
-    by_pixel: Sparse,
-    by_pixel_pair: Sparse<2>,
+    by_pixel: ByPixel,
+}
+
+/// A share's non-zero pixels listed by pixel: one pixel at a time or in pairs, as
+/// [`Simd::pairs_pixels`] says (the other list stays empty).
+#[derive(Default)]
+struct ByPixel {
+    one: Sparse,
+    pairs: Sparse<2>,
+}
+
+impl ByPixel {
+    /// The non-zero pixels of `images` (the share's, in order).
+    fn list(&mut self, images: Groups<'_>, simd: Simd) {
+        if simd.pairs_pixels() {
+            self.pairs.transpose_of(images, IMAGE_PIXELS);
+        } else {
+            self.one.transpose_of(images, IMAGE_PIXELS);
+        }
+    }
+
+    /// `h1 += x·w1` for the share's images `x`, with `w1` a panel `width` units wide.
+    fn add_product(&self, h1: &mut [f32], w1: &[f32], width: usize, simd: Simd) {
+        if simd.pairs_pixels() {
+            simd.scatter_rows(h1, self.pairs.all(), w1, width);
+        } else {
+            simd.scatter_rows(h1, self.one.all(), w1, width);
+        }
+    }
 }
 
 /// A batch's activations and their gradients. `h1` and `dh1` hold each range of units' values
@@ -214,15 +243,10 @@ impl FusedEngine {
         let cut = Cut::new(b, self.parts.len(), destination.min_rows_per_part());
         let (pixels, labels, simd) = (&self.train_pixels, &self.train_labels[..], self.simd);
         let parts = &mut self.parts[..cut.parts()];
-        // 1. By samples: each share's non-zero pixels.
+        // 1. By samples: each share's non-zero pixels, by pixel, from the training set's lists.
         self.team.map(parts, |j, part| {
-            part.by_image.select_rows(pixels, &batch[cut.range(j)]);
-            if simd.pairs_pixels() {
-                part.by_pixel_pair
-                    .transpose_of(&part.by_image, IMAGE_PIXELS);
-            } else {
-                part.by_pixel.transpose_of(&part.by_image, IMAGE_PIXELS);
-            }
+            let images = pixels.pick(&batch[cut.range(j)]);
+            part.by_pixel.list(images, simd);
         });
         // 2 and 3: forward, and back to `dH2`.
         let w = &self.weights;
@@ -283,10 +307,14 @@ impl FusedEngine {
                 dh2,
             };
             if simd.pairs_pixels() {
-                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel_pair, d)).collect();
+                let terms: Vec<_> = dh1_shares()
+                    .map(|(p, d)| (p.by_pixel.pairs.all(), d))
+                    .collect();
                 units.add_gradient(&back, &terms, coef, simd);
             } else {
-                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel, d)).collect();
+                let terms: Vec<_> = dh1_shares()
+                    .map(|(p, d)| (p.by_pixel.one.all(), d))
+                    .collect();
                 units.add_gradient(&back, &terms, coef, simd);
             }
         });
@@ -374,13 +402,13 @@ fn forward<R: Send>(
 }
 
 /// The first layer forward for range `k` of its units, over the images of `part`: `h1 =
-/// ReLU(x·W1 + b1)`.
+/// ReLU(x·W1 + b1)`, the bias added after the sum (the sums are burn's to the bit).
 fn first_layer(w: &Params, k: usize, part: &Part, h1: &mut [f32], simd: Simd) {
     let u = &w.units[k];
-    fill_rows(h1, &w.layers[0].bias[u.clone()]);
+    h1.fill(0.0);
     let w1 = panel(&w.layers[0].weight, IMAGE_PIXELS, u);
-    simd.gather_axpy_rows(h1, &[(&part.by_image, w1)], u.len(), 1.0, Source::Weights);
-    relu(h1);
+    part.by_pixel.add_product(h1, w1, u.len(), simd);
+    add_bias_relu(h1, &w.layers[0].bias[u.clone()]);
 }
 
 impl Activations {
@@ -482,7 +510,7 @@ impl Units<'_> {
         coef: f32,
         simd: Simd,
     ) {
-        simd.gather_axpy_rows(self.w1, terms, self.b1.len(), coef, Source::Batch);
+        simd.gather_axpy_rows(self.w1, terms, self.b1.len(), coef);
         add_outer(self.w2, back.h1, back.dh2, back.rows, coef);
         add_bias(self.b1, back.dh1, coef);
         if let Some(rest) = &mut self.rest {
@@ -528,12 +556,13 @@ impl GradientEngine for FusedEngine {
         for start in (0..test.len()).step_by(EVAL_CHUNK) {
             let end = (start + EVAL_CHUNK).min(test.len());
             let cut = Cut::new(end - start, self.parts.len(), 1);
-            let parts = &mut self.parts[..cut.parts()];
+            let (parts, simd) = (&mut self.parts[..cut.parts()], self.simd);
             self.team.map(parts, |j, part| {
                 let rows = cut.range(j);
                 let images = &test.images
                     [(start + rows.start) * IMAGE_PIXELS..(start + rows.end) * IMAGE_PIXELS];
                 part.by_image.set_rows(images.chunks_exact(IMAGE_PIXELS));
+                part.by_pixel.list(part.by_image.all(), simd);
             });
             let labels = &test.labels[start..end];
             let (w, simd) = (&self.weights, self.simd);

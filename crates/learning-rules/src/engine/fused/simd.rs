@@ -7,10 +7,10 @@
 use super::dense::transpose;
 #[cfg(target_arch = "x86_64")]
 use super::dense::transpose_avx;
-use super::gather::{Source, Term, blocks, gather_axpy_rows_body};
+use super::gather::{Term, blocks, gather_axpy_rows_body, scatter_blocks, scatter_rows_body};
 use super::params::Params;
 use super::sample::sample_step_body;
-use super::sparse::SparseRow;
+use super::sparse::{Groups, SparseRow};
 
 /// The widest vector instructions this CPU has, detected once: the per-sample step is
 /// compiled for each and the best is called. Only [`Simd::detect`] makes one (the level is
@@ -76,17 +76,16 @@ impl Simd {
         }
     }
 
-    /// `dst += scale · Σ a·src` over the `terms` ([`gather_axpy_rows_body`]), in blocks of
-    /// columns as wide as pays for `source` with this CPU's registers.
+    /// `dst += scale · Σ a·src` over the `terms` ([`gather_axpy_rows_body`]: the first layer's
+    /// weight gradient), in blocks of columns as wide as pays with this CPU's registers.
     pub(super) fn gather_axpy_rows<const R: usize>(
         self,
         dst: &mut [f32],
         terms: &[Term<'_, R>],
         width: usize,
         scale: f32,
-        source: Source,
     ) {
-        let blocks = blocks(width, source, self.widest(source));
+        let blocks = blocks(width, self.widest());
         match self.0 {
             // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
             #[cfg(target_arch = "x86_64")]
@@ -95,6 +94,29 @@ impl Simd {
             // SAFETY: as above.
             Level::Avx2 => unsafe { gather_axpy_rows_avx2(dst, terms, width, scale, &blocks) },
             Level::Baseline => gather_axpy_rows_body::<R, false>(dst, terms, width, scale, &blocks),
+        }
+    }
+
+    /// `dst += a·src` ([`scatter_rows_body`]: the first layer forward, from the pixels listed by
+    /// pixel), in blocks of columns as wide as measured best: AVX-512 48 with the pixels in
+    /// pairs (`R = 2`), the others 32 with the pixels one at a time (see [`super::gather`]).
+    pub(super) fn scatter_rows<const R: usize>(
+        self,
+        dst: &mut [f32],
+        a: Groups<'_, R>,
+        src: &[f32],
+        width: usize,
+    ) {
+        let widest = if self.pairs_pixels() { 48 } else { 32 };
+        let blocks = scatter_blocks(width, widest);
+        match self.0 {
+            // SAFETY: only `detect` makes a `Simd`, after checking these instructions.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { scatter_rows_avx512(dst, a, src, width, &blocks) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2 => unsafe { scatter_rows_avx2(dst, a, src, width, &blocks) },
+            Level::Baseline => scatter_rows_body::<R, false>(dst, a, src, width, &blocks),
         }
     }
 
@@ -127,27 +149,26 @@ impl Simd {
         }
     }
 
-    /// The most sums a block of columns of [`blocks`] may hold in registers for `source` (for
-    /// each row of a group), as measured. AVX-512: 112 (seven of its 32 registers) both ways, in
+    /// The most sums a block of columns of [`blocks`] may hold in registers (for each row of a
+    /// group), for the weight gradient, as measured. AVX-512: 112 (seven of its 32 registers), in
     /// [`super::gather`]'s docs; in pairs of pixels too (fourteen registers for two rows: 208
     /// units in 96 + 112 columns 0.044 s an epoch, as in 64 + 64 + 80, against 0.047–0.057 s
-    /// in 64s). AVX2, whose 16 registers hold 8 sums each: 112 (14 registers) for the gradient,
-    /// whose fewest blocks win there too, and 64 forward, where adding the remainder to the
-    /// first block does not pay. Measured with the AVX2 kernels on the 2-core Xeon (no
+    /// in 64s). AVX2, whose 16 registers hold 8 sums each: 112 (14 registers), the fewest
+    /// blocks winning there too. Measured with the AVX2 kernels on the 2-core Xeon (no
     /// AVX2-only machine was at hand), real shuffled batches, seconds per epoch:
     ///
-    /// | units | gradient: 64s | fewest blocks | forward: 64s | rest in the first |
-    /// |---:|---:|---:|---:|---:|
-    /// | 192 | 0.074–0.085 | 0.071–0.075 (96 + 96) | | |
-    /// | 208 | 0.095–0.100 | 0.077–0.081 (96 + 112) | 0.123–0.124 | 0.120–0.123 |
-    /// | 400, 1 thread | 0.205–0.211 | 0.175–0.183 (112 + 96×3) | 0.267–0.274 | 0.281–0.283 |
+    /// | units | 64s | fewest blocks |
+    /// |---:|---:|---:|
+    /// | 192 | 0.074–0.085 | 0.071–0.075 (96 + 96) |
+    /// | 208 | 0.095–0.100 | 0.077–0.081 (96 + 112) |
+    /// | 400, 1 thread | 0.205–0.211 | 0.175–0.183 (112 + 96×3) |
     ///
     /// ("64s": blocks of 64 and a last one of 16.) The baseline's registers hold 4 sums: 64.
-    fn widest(self, source: Source) -> usize {
-        match (self.0, source) {
+    fn widest(self) -> usize {
+        match self.0 {
             #[cfg(target_arch = "x86_64")]
-            (Level::Avx512, _) | (Level::Avx2, Source::Batch) => 112,
-            _ => 64,
+            Level::Avx512 | Level::Avx2 => 112,
+            Level::Baseline => 64,
         }
     }
 }
@@ -179,6 +200,14 @@ compiled_for_x86!(
     [const R: usize],
     (dst: &mut [f32], terms: &[Term<'_, R>], width: usize, scale: f32, blocks: &[usize]) -> (),
     gather_axpy_rows_body::<R, true>(dst, terms, width, scale, blocks)
+);
+
+compiled_for_x86!(
+    scatter_rows_avx512,
+    scatter_rows_avx2,
+    [const R: usize],
+    (dst: &mut [f32], a: Groups<'_, R>, src: &[f32], width: usize, blocks: &[usize]) -> (),
+    scatter_rows_body::<R, true>(dst, a, src, width, blocks)
 );
 
 compiled_for_x86!(
@@ -226,9 +255,10 @@ mod tests {
         }
     }
 
-    /// Each level's kernel, in the blocks it picks for each direction and for the widths the
-    /// cores' panels take, with the rows one at a time or in pairs, adds what a plain loop adds
-    /// in the same order, to the bit (fused multiply-adds where the level has them).
+    /// Each level's kernels, in the blocks they pick for the widths the cores' panels take, with
+    /// the rows one at a time or in pairs, add what a plain loop adds in the same order, to the
+    /// bit (fused multiply-adds where the level has them): the gradient's over several terms,
+    /// the forward pass's (by pixel) as each image's sum over its pixels.
     #[test]
     fn every_level_gathers_as_the_plain_loop() {
         let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
@@ -246,23 +276,32 @@ mod tests {
             a.set_rows(dense.chunks_exact(cols));
             a
         };
-        let (rows, cols) = (6, 9);
+        let (rows, cols) = (6, 10);
         let a = [sparse(rows, cols, 0), sparse(rows, cols, 1)];
         // The same rows in pairs: the grouped transpose of the transpose.
         let pairs = a.each_ref().map(|a| {
             let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
-            by_column.transpose_of(a, cols);
-            pairs.transpose_of(&by_column, rows);
+            by_column.transpose_of(a.all(), cols);
+            pairs.transpose_of(by_column.all(), rows);
             pairs
         });
+        // The first matrix's rows as images, their pixels listed by pixel, one at a time and in
+        // pairs.
+        let (mut by_pixel, mut by_pixel_pair) = (Sparse::<1>::default(), Sparse::<2>::default());
+        by_pixel.transpose_of(a[0].all(), cols);
+        by_pixel_pair.transpose_of(a[0].all(), cols);
         for width in [1, 17, 112, 192, 208, 400] {
             let src: Vec<Vec<f32>> = (0..2)
                 .map(|t| (0..cols * width).map(|i| value(i + 7 * t)).collect())
                 .collect();
             let start: Vec<f32> = (0..rows * width).map(|i| value(i + 5)).collect();
-            let terms: Vec<Term<'_, 1>> = a.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
-            let paired: Vec<Term<'_, 2>> =
-                pairs.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
+            let terms: Vec<Term<'_, 1>> =
+                a.iter().zip(&src).map(|(a, s)| (a.all(), &s[..])).collect();
+            let paired: Vec<Term<'_, 2>> = pairs
+                .iter()
+                .zip(&src)
+                .map(|(a, s)| (a.all(), &s[..]))
+                .collect();
             for simd in levels() {
                 let fma = !matches!(simd.0, Level::Baseline);
                 let mut expected = start.clone();
@@ -279,14 +318,37 @@ mod tests {
                         *out += 0.5 * acc;
                     }
                 }
-                for source in [Source::Weights, Source::Batch] {
-                    let mut dst = start.clone();
-                    simd.gather_axpy_rows(&mut dst, &terms, width, 0.5, source);
-                    assert!(dst == expected, "{}, width {width}", simd.name());
-                    let mut dst = start.clone();
-                    simd.gather_axpy_rows(&mut dst, &paired, width, 0.5, source);
-                    assert!(dst == expected, "{}, width {width}, in pairs", simd.name());
+                let mut dst = start.clone();
+                simd.gather_axpy_rows(&mut dst, &terms, width, 0.5);
+                assert!(dst == expected, "{}, width {width}", simd.name());
+                let mut dst = start.clone();
+                simd.gather_axpy_rows(&mut dst, &paired, width, 0.5);
+                assert!(dst == expected, "{}, width {width}, in pairs", simd.name());
+                // Forward: the first term's rows as images, by pixel.
+                let mut expected = vec![0.0; rows * width];
+                for (r, out) in expected.chunks_exact_mut(width).enumerate() {
+                    for (c, out) in out.iter_mut().enumerate() {
+                        let (index, value) = a[0].row(r);
+                        for (&i, &v) in index.iter().zip(value) {
+                            let s = src[0][i as usize * width + c];
+                            *out = if fma {
+                                v.mul_add(s, *out)
+                            } else {
+                                v * s + *out
+                            };
+                        }
+                    }
                 }
+                let mut dst = vec![0.0; rows * width];
+                simd.scatter_rows(&mut dst, by_pixel.all(), &src[0], width);
+                assert!(dst == expected, "{}, width {width}, forward", simd.name());
+                let mut dst = vec![0.0; rows * width];
+                simd.scatter_rows(&mut dst, by_pixel_pair.all(), &src[0], width);
+                assert!(
+                    dst == expected,
+                    "{}, width {width}, forward in pairs",
+                    simd.name()
+                );
             }
         }
     }

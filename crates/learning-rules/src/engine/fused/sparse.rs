@@ -1,5 +1,5 @@
-//! The training images' non-zero pixels, kept as sparse rows; a batch's, and their transpose
-//! (by pixel), for the first layer's kernels.
+//! The training images' non-zero pixels, kept as sparse rows; a batch's transpose (by pixel),
+//! for the first layer's kernels.
 //!
 //! An MNIST image is about 81 % zero pixels. The first layer, three quarters of the network's
 //! arithmetic, only needs the rows of `W1` whose pixel is non-zero, so every kernel of the fused
@@ -17,13 +17,63 @@
 /// by rows.
 #[derive(Default)]
 pub(super) struct Sparse<const R: usize = 1> {
-    pub(super) start: Vec<usize>,
+    start: Vec<usize>,
     index: Vec<u32>,
     value: Vec<[f32; R]>,
 }
 
 /// One row of a [`Sparse`] matrix (an image's non-zero pixels, say): columns and values.
 pub(super) type SparseRow<'r> = (&'r [u32], &'r [f32]);
+
+/// Groups of a [`Sparse`] matrix, as a kernel reads them: all of them in order, or some of them
+/// in a given order ([`Sparse::all`], [`Sparse::pick`]).
+#[derive(Clone, Copy)]
+pub(super) struct Groups<'a, const R: usize = 1> {
+    all: &'a Sparse<R>,
+    pick: Option<&'a [u32]>,
+}
+
+impl<'a, const R: usize> Groups<'a, R> {
+    /// How many groups.
+    pub(super) fn len(&self) -> usize {
+        self.pick.map_or(self.all.groups(), <[u32]>::len)
+    }
+
+    /// Asks for group `g`'s columns and values to be brought into cache, without waiting for
+    /// them.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    fn prefetch(&self, g: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            let (index, value) = self.group(g);
+            let line = |bytes: usize| 64 / bytes;
+            // SAFETY: SSE, which every x86-64 CPU has; a prefetch never faults.
+            unsafe {
+                for at in (0..index.len()).step_by(line(size_of::<u32>())) {
+                    _mm_prefetch::<_MM_HINT_T0>(index[at..].as_ptr().cast());
+                }
+                for at in (0..value.len()).step_by(line(size_of::<[f32; R]>())) {
+                    _mm_prefetch::<_MM_HINT_T0>(value[at..].as_ptr().cast());
+                }
+            }
+        }
+    }
+
+    /// Group `g` (of those picked): its columns and values.
+    #[inline(always)]
+    pub(super) fn group(&self, g: usize) -> (&'a [u32], &'a [[f32; R]]) {
+        self.all.group(self.pick.map_or(g, |pick| pick[g] as usize))
+    }
+}
+
+impl<'a> Groups<'a> {
+    /// Row `r` (of those picked): its columns and values.
+    pub(super) fn row(&self, r: usize) -> SparseRow<'a> {
+        let (index, value) = self.group(r);
+        (index, value.as_flattened())
+    }
+}
 
 impl Sparse<1> {
     /// The non-zeros of `rows`, dense rows of equal length.
@@ -40,20 +90,8 @@ impl Sparse<1> {
         }
     }
 
-    /// Rows `rows` of `all`, in that order.
-    pub(super) fn select_rows(&mut self, all: &Sparse, rows: &[u32]) {
-        self.clear();
-        for &r in rows {
-            let (index, value) = all.group(r as usize);
-            self.index.extend_from_slice(index);
-            self.value.extend_from_slice(value);
-            self.start.push(self.index.len());
-        }
-    }
-
     pub(super) fn row(&self, r: usize) -> SparseRow<'_> {
-        let (index, value) = self.group(r);
-        (index, value.as_flattened())
+        self.all().row(r)
     }
 }
 
@@ -77,20 +115,43 @@ impl<const R: usize> Sparse<R> {
         (&self.index[range.clone()], &self.value[range])
     }
 
+    /// Every group, in order, as the kernels read them.
+    pub(super) fn all(&self) -> Groups<'_, R> {
+        Groups {
+            all: self,
+            pick: None,
+        }
+    }
+
+    /// The groups `pick` names, in its order (a batch's images, read where the training set's
+    /// lists are rather than copied out of them).
+    pub(super) fn pick<'a>(&'a self, pick: &'a [u32]) -> Groups<'a, R> {
+        Groups {
+            all: self,
+            pick: Some(pick),
+        }
+    }
+
     /// The transpose of `other`, whose rows have `cols` columns (a multiple of `R`), its rows
     /// grouped by `R`: group `q` lists the rows of `other` non-zero in any of its columns
     /// `q·R .. q·R + R`. A counting sort: one pass to count each group's rows, one to place
     /// them.
-    pub(super) fn transpose_of(&mut self, other: &Sparse, cols: usize) {
+    pub(super) fn transpose_of(&mut self, other: Groups<'_>, cols: usize) {
         assert!(cols.is_multiple_of(R), "{cols} columns in groups of {R}");
         let groups = cols / R;
-        let rows = other.groups();
+        let rows = other.len();
         self.start.clear();
         self.start.resize(groups + 1, 0);
         // A row's columns ascend, so its entries in one group follow each other: a new group
         // starts where the group changes (counted without a branch, which would be mispredicted
         // half the time).
         for r in 0..rows {
+            // The next row asked for now: a batch's images, read where the training set's lists
+            // are, were otherwise waited for (in training, 0.045 s an epoch a core against
+            // 0.030 s).
+            if r + 1 < rows {
+                other.prefetch(r + 1);
+            }
             let mut last = usize::MAX;
             for &j in other.row(r).0 {
                 let q = j as usize / R;
@@ -145,11 +206,10 @@ mod tests {
     }
 
     #[test]
-    fn selected_rows_come_in_the_order_asked() {
+    fn picked_rows_come_in_the_order_asked() {
         let (dense, all) = example();
-        let mut some = Sparse::default();
-        some.select_rows(&all, &[4, 0, 3, 4]);
-        assert_eq!(some.groups(), 4);
+        let some = all.pick(&[4, 0, 3, 4]);
+        assert_eq!(some.len(), 4);
         for (i, r) in [4, 0, 3, 4].into_iter().enumerate() {
             let (index, value) = some.row(i);
             let expected: Vec<(u32, f32)> = (0..6)
@@ -166,7 +226,7 @@ mod tests {
     fn the_grouped_transpose_lists_each_pair_of_columns_rows() {
         let (dense, all) = example();
         let mut by_column = Sparse::<2>::default();
-        by_column.transpose_of(&all, 6);
+        by_column.transpose_of(all.all(), 6);
         assert_eq!(by_column.groups(), 3);
         for q in 0..3 {
             let value = |r: usize, slot: usize| dense[r * 6 + 2 * q + slot];

@@ -402,7 +402,8 @@ fn forward<R: Send>(
 }
 
 /// The first layer forward for range `k` of its units, over the images of `part`: `h1 =
-/// ReLU(x·W1 + b1)`, the bias added after the sum (the sums are burn's to the bit).
+/// ReLU(x·W1 + b1)`, the bias added to each finished sum, as when the sums ran image by image
+/// (the same values to the bit).
 fn first_layer(w: &Params, k: usize, part: &Part, h1: &mut [f32], simd: Simd) {
     let u = &w.units[k];
     h1.fill(0.0);

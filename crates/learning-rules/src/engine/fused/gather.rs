@@ -109,7 +109,9 @@
 //! with each image's list asked for one image ahead (`Sparse::transpose_of`), about 0.005 s more
 //! than copying them out first and listing the copy. Minibatch epochs, the two builds
 //! taking turns (15 epochs each): lower quartile 0.354 → 0.344 s, median 0.378 → 0.355 s; the
-//! per-epoch rule unchanged (0.338 → 0.337 s, 9 epochs each).
+//! per-epoch rule unchanged (0.338 → 0.337 s, 9 epochs each). On one thread, as the class
+//! set-up runs each kernel (`RAYON_NUM_THREADS=1`): minibatch 0.640 → 0.608 s, per-epoch 0.623
+//! → 0.583 s (lower quartiles, 15 and 12 epochs).
 
 use super::sparse::Groups;
 #[cfg(test)]

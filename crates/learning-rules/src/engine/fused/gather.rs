@@ -113,13 +113,11 @@
 //! set-up runs each kernel (`RAYON_NUM_THREADS=1`): minibatch 0.640 → 0.608 s, per-epoch 0.623
 //! → 0.583 s (lower quartiles, 15 and 12 epochs).
 
-use super::sparse::Groups;
-#[cfg(test)]
 use super::sparse::Sparse;
 
 /// A sparse matrix `a`, its rows grouped by `R`, and a dense `src`, whose product
 /// [`gather_axpy_rows_body`] adds.
-pub(super) type Term<'t, const R: usize> = (Groups<'t, R>, &'t [f32]);
+pub(super) type Term<'t, const R: usize> = (&'t Sparse<R>, &'t [f32]);
 
 /// The widths of the blocks of columns that a `width`-wide gradient takes in turn, when the
 /// registers hold at most `widest` sums for each row of a group (`Simd::widest`). Above 64, the
@@ -249,7 +247,7 @@ fn gather_columns<const W: usize, const R: usize, const FMA: bool>(
 #[inline(always)]
 pub(super) fn scatter_rows_body<const R: usize, const FMA: bool>(
     dst: &mut [f32],
-    a: Groups<'_, R>,
+    a: &Sparse<R>,
     src: &[f32],
     width: usize,
     blocks: &[usize],
@@ -274,12 +272,12 @@ pub(super) fn scatter_rows_body<const R: usize, const FMA: bool>(
 #[inline(always)]
 fn scatter_columns<const W: usize, const R: usize, const FMA: bool>(
     dst: &mut [f32],
-    a: Groups<'_, R>,
+    a: &Sparse<R>,
     src: &[f32],
     width: usize,
     col: usize,
 ) {
-    for g in 0..a.len() {
+    for g in 0..a.groups() {
         let (index, value) = a.group(g);
         if index.is_empty() {
             continue; // pixels that are zero in every image of the batch
@@ -308,6 +306,7 @@ fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sparse::Images;
     use super::*;
 
     #[test]
@@ -357,13 +356,9 @@ mod tests {
                 }
             })
             .collect();
-        let mut a = Sparse::default();
-        a.set_rows(dense.chunks_exact(7));
-        // The rows in pairs: the grouped transpose of the transpose (the last pair made up with
-        // a row of zeros).
-        let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
-        by_column.transpose_of(a.all(), 7);
-        pairs.transpose_of(by_column.all(), 6);
+        // The rows one at a time and in pairs (the last pair made up with a row of zeros).
+        let a = Sparse::<1>::from_dense(&dense, 5, 7);
+        let pairs = Sparse::<2>::from_dense(&dense, 5, 7);
         for width in 1..=130 {
             let src: Vec<f32> = (0..7 * width).map(|i| value(i + 11)).collect();
             let start: Vec<f32> = (0..5 * width).map(|i| value(i + 5)).collect();
@@ -382,14 +377,8 @@ mod tests {
             for widest in [64, 112] {
                 let b = blocks(width, widest);
                 let mut dst = [start.clone(), start.clone()];
-                gather_axpy_rows_body::<1, false>(&mut dst[0], &[(a.all(), &src)], width, 0.5, &b);
-                gather_axpy_rows_body::<2, false>(
-                    &mut dst[1],
-                    &[(pairs.all(), &src)],
-                    width,
-                    0.5,
-                    &b,
-                );
+                gather_axpy_rows_body::<1, false>(&mut dst[0], &[(&a, &src)], width, 0.5, &b);
+                gather_axpy_rows_body::<2, false>(&mut dst[1], &[(&pairs, &src)], width, 0.5, &b);
                 for (dst, r) in dst.iter().zip([1, 2]) {
                     assert!(
                         *dst == expected,
@@ -417,32 +406,30 @@ mod tests {
                 }
             })
             .collect();
-        let mut a = Sparse::default();
-        a.set_rows(dense.chunks_exact(pixels));
+        // The images' pixels listed by pixel, one at a time and in pairs (the last pair made up
+        // with a pixel that is zero in every image).
+        let mut all = Images::default();
+        all.set_rows(dense.chunks_exact(pixels));
         let (mut by_pixel, mut pairs) = (Sparse::default(), Sparse::<2>::default());
-        by_pixel.transpose_of(a.all(), pixels);
-        let mut padded = dense
-            .chunks_exact(pixels)
-            .flat_map(|r| r.iter().copied().chain([0.0]));
-        let padded: Vec<f32> = (0..images * 8).map(|_| padded.next().unwrap()).collect();
-        let mut a8 = Sparse::default();
-        a8.set_rows(padded.chunks_exact(8));
-        pairs.transpose_of(a8.all(), 8);
+        by_pixel.transpose_of(all.all(), pixels);
+        pairs.transpose_of(all.all(), 8);
         for width in 1..=130 {
             let src: Vec<f32> = (0..8 * width).map(|i| value(i + 11)).collect();
             let mut expected = vec![0.0; images * width];
-            gather_axpy_rows_body::<1, false>(
-                &mut expected,
-                &[(a.all(), &src)],
-                width,
-                1.0,
-                &blocks(width, 64),
-            );
+            for (r, out) in expected.chunks_exact_mut(width).enumerate() {
+                for (c, out) in out.iter_mut().enumerate() {
+                    for (k, &x) in dense[r * pixels..(r + 1) * pixels].iter().enumerate() {
+                        if x != 0.0 {
+                            *out += x * src[k * width + c];
+                        }
+                    }
+                }
+            }
             for widest in [32, 48] {
                 let b = scatter_blocks(width, widest);
                 let mut dst = [vec![0.0; images * width], vec![0.0; images * width]];
-                scatter_rows_body::<1, false>(&mut dst[0], by_pixel.all(), &src, width, &b);
-                scatter_rows_body::<2, false>(&mut dst[1], pairs.all(), &src, width, &b);
+                scatter_rows_body::<1, false>(&mut dst[0], &by_pixel, &src, width, &b);
+                scatter_rows_body::<2, false>(&mut dst[1], &pairs, &src, width, &b);
                 for (dst, r) in dst.iter().zip([1, 2]) {
                     assert!(
                         *dst == expected,

@@ -73,7 +73,7 @@ use self::dense::{
 use self::gather::Term;
 use self::params::{Params, Units, panel, panels_mut, rows_from_panels};
 use self::simd::Simd;
-use self::sparse::{Groups, Sparse};
+use self::sparse::{Images, Picked, Sparse};
 use self::team::Team;
 use super::{EVAL_CHUNK, GradientEngine};
 use crate::config::Engine;
@@ -91,7 +91,7 @@ pub(crate) struct FusedEngine {
     /// The per-epoch rule's gradient since the last update, laid out as the weights.
     pending: Option<Params>,
     /// The training images' non-zero pixels, found once rather than at every batch.
-    train_pixels: Sparse,
+    train_pixels: Images,
     train_labels: Vec<u8>,
     /// One share of the batch's samples per core, reused across updates.
     parts: Vec<Part>,
@@ -100,6 +100,8 @@ pub(crate) struct FusedEngine {
     /// The threads that take the shares.
     team: Team,
     simd: Simd,
+    /// The per-sample rule's image: its pixels and values, read out of `train_pixels`.
+    sample: (Vec<u32>, Vec<f32>),
 }
 
 /// A share of a batch's samples: their non-zero pixels listed by pixel, which the first layer
@@ -107,7 +109,7 @@ pub(crate) struct FusedEngine {
 /// training set's are listed once, in [`FusedEngine`]).
 #[derive(Default)]
 struct Part {
-    by_image: Sparse,
+    by_image: Images,
     by_pixel: ByPixel,
 }
 
@@ -121,7 +123,7 @@ struct ByPixel {
 
 impl ByPixel {
     /// The non-zero pixels of `images` (the share's, in order).
-    fn list(&mut self, images: Groups<'_>, simd: Simd) {
+    fn list(&mut self, images: Picked<'_>, simd: Simd) {
         if simd.pairs_pixels() {
             self.pairs.transpose_of(images, IMAGE_PIXELS);
         } else {
@@ -132,9 +134,9 @@ impl ByPixel {
     /// `h1 += x·w1` for the share's images `x`, with `w1` a panel `width` units wide.
     fn add_product(&self, h1: &mut [f32], w1: &[f32], width: usize, simd: Simd) {
         if simd.pairs_pixels() {
-            simd.scatter_rows(h1, self.pairs.all(), w1, width);
+            simd.scatter_rows(h1, &self.pairs, w1, width);
         } else {
-            simd.scatter_rows(h1, self.one.all(), w1, width);
+            simd.scatter_rows(h1, &self.one, w1, width);
         }
     }
 }
@@ -211,7 +213,7 @@ impl Destination {
 
 impl FusedEngine {
     pub(crate) fn new(weights: Weights, train: &Split) -> FusedEngine {
-        let mut train_pixels = Sparse::default();
+        let mut train_pixels = Images::default();
         train_pixels.set_rows(train.images.chunks_exact(IMAGE_PIXELS));
         // As many threads as rayon's pool has (burn's CPU backend uses that pool): what the
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
@@ -226,6 +228,7 @@ impl FusedEngine {
             acts: Activations::default(),
             team: Team::new(threads),
             simd: Simd::detect(),
+            sample: Default::default(),
         }
     }
 
@@ -307,14 +310,10 @@ impl FusedEngine {
                 dh2,
             };
             if simd.pairs_pixels() {
-                let terms: Vec<_> = dh1_shares()
-                    .map(|(p, d)| (p.by_pixel.pairs.all(), d))
-                    .collect();
+                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel.pairs, d)).collect();
                 units.add_gradient(&back, &terms, coef, simd);
             } else {
-                let terms: Vec<_> = dh1_shares()
-                    .map(|(p, d)| (p.by_pixel.one.all(), d))
-                    .collect();
+                let terms: Vec<_> = dh1_shares().map(|(p, d)| (&p.by_pixel.one, d)).collect();
                 units.add_gradient(&back, &terms, coef, simd);
             }
         });
@@ -543,7 +542,8 @@ impl GradientEngine for FusedEngine {
         Ok(match batch {
             [i] => {
                 self.split_first_layer(1);
-                let pixels = self.train_pixels.row(*i as usize);
+                self.train_pixels.copy_row(*i as usize, &mut self.sample);
+                let pixels = (&self.sample.0[..], &self.sample.1[..]);
                 let label = usize::from(self.train_labels[*i as usize]);
                 self.simd.sample_step(&mut self.weights, pixels, label, lr)
             }

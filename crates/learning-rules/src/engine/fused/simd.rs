@@ -10,7 +10,7 @@ use super::dense::transpose_avx;
 use super::gather::{Term, blocks, gather_axpy_rows_body, scatter_blocks, scatter_rows_body};
 use super::params::Params;
 use super::sample::sample_step_body;
-use super::sparse::{Groups, SparseRow};
+use super::sparse::{Sparse, SparseRow};
 
 /// The widest vector instructions this CPU has, detected once: the per-sample step is
 /// compiled for each and the best is called. Only [`Simd::detect`] makes one (the level is
@@ -103,7 +103,7 @@ impl Simd {
     pub(super) fn scatter_rows<const R: usize>(
         self,
         dst: &mut [f32],
-        a: Groups<'_, R>,
+        a: &Sparse<R>,
         src: &[f32],
         width: usize,
     ) {
@@ -206,7 +206,7 @@ compiled_for_x86!(
     scatter_rows_avx512,
     scatter_rows_avx2,
     [const R: usize],
-    (dst: &mut [f32], a: Groups<'_, R>, src: &[f32], width: usize, blocks: &[usize]) -> (),
+    (dst: &mut [f32], a: &Sparse<R>, src: &[f32], width: usize, blocks: &[usize]) -> (),
     scatter_rows_body::<R, true>(dst, a, src, width, blocks)
 );
 
@@ -220,7 +220,7 @@ compiled_for_x86!(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sparse::Sparse;
+    use super::super::sparse::{Images, Sparse};
     use super::*;
 
     /// Every level this CPU has, not only the one [`Simd::detect`] picks: on a machine with
@@ -262,8 +262,8 @@ mod tests {
     #[test]
     fn every_level_gathers_as_the_plain_loop() {
         let value = |i: usize| ((i * 7919 % 263) as f32 - 131.0) / 97.0;
-        let sparse = |rows: usize, cols: usize, seed: usize| {
-            let dense: Vec<f32> = (0..rows * cols)
+        let dense = |rows: usize, cols: usize, seed: usize| -> Vec<f32> {
+            (0..rows * cols)
                 .map(|i| {
                     if (i + seed).is_multiple_of(3) {
                         value(i + seed)
@@ -271,47 +271,48 @@ mod tests {
                         0.0
                     }
                 })
-                .collect();
-            let mut a = Sparse::default();
-            a.set_rows(dense.chunks_exact(cols));
-            a
+                .collect()
         };
         let (rows, cols) = (6, 10);
-        let a = [sparse(rows, cols, 0), sparse(rows, cols, 1)];
-        // The same rows in pairs: the grouped transpose of the transpose.
-        let pairs = a.each_ref().map(|a| {
-            let (mut by_column, mut pairs) = (Sparse::default(), Sparse::<2>::default());
-            by_column.transpose_of(a.all(), cols);
-            pairs.transpose_of(by_column.all(), rows);
-            pairs
-        });
+        let dense = [dense(rows, cols, 0), dense(rows, cols, 1)];
+        // Two sparse matrices, their rows one at a time and in pairs.
+        let a = dense
+            .each_ref()
+            .map(|d| Sparse::<1>::from_dense(d, rows, cols));
+        let pairs = dense
+            .each_ref()
+            .map(|d| Sparse::<2>::from_dense(d, rows, cols));
         // The first matrix's rows as images, their pixels listed by pixel, one at a time and in
         // pairs.
+        let mut images = Images::default();
+        images.set_rows(dense[0].chunks_exact(cols));
         let (mut by_pixel, mut by_pixel_pair) = (Sparse::<1>::default(), Sparse::<2>::default());
-        by_pixel.transpose_of(a[0].all(), cols);
-        by_pixel_pair.transpose_of(a[0].all(), cols);
+        by_pixel.transpose_of(images.all(), cols);
+        by_pixel_pair.transpose_of(images.all(), cols);
+        // Row `r` of matrix `t`'s non-zeros, in order.
+        let row = |t: usize, r: usize| {
+            let d = &dense[t];
+            (0..cols)
+                .map(move |k| (k, d[r * cols + k]))
+                .filter(|&(_, v)| v != 0.0)
+        };
         for width in [1, 17, 112, 192, 208, 400] {
             let src: Vec<Vec<f32>> = (0..2)
                 .map(|t| (0..cols * width).map(|i| value(i + 7 * t)).collect())
                 .collect();
             let start: Vec<f32> = (0..rows * width).map(|i| value(i + 5)).collect();
-            let terms: Vec<Term<'_, 1>> =
-                a.iter().zip(&src).map(|(a, s)| (a.all(), &s[..])).collect();
-            let paired: Vec<Term<'_, 2>> = pairs
-                .iter()
-                .zip(&src)
-                .map(|(a, s)| (a.all(), &s[..]))
-                .collect();
+            let terms: Vec<Term<'_, 1>> = a.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
+            let paired: Vec<Term<'_, 2>> =
+                pairs.iter().zip(&src).map(|(a, s)| (a, &s[..])).collect();
             for simd in levels() {
                 let fma = !matches!(simd.0, Level::Baseline);
                 let mut expected = start.clone();
                 for (r, out) in expected.chunks_exact_mut(width).enumerate() {
                     for (c, out) in out.iter_mut().enumerate() {
                         let mut acc = 0.0f32;
-                        for (a, src) in &terms {
-                            let (index, value) = a.row(r);
-                            for (&i, &v) in index.iter().zip(value) {
-                                let s = src[i as usize * width + c];
+                        for (t, src) in src.iter().enumerate() {
+                            for (i, v) in row(t, r) {
+                                let s = src[i * width + c];
                                 acc = if fma { v.mul_add(s, acc) } else { v * s + acc };
                             }
                         }
@@ -328,9 +329,8 @@ mod tests {
                 let mut expected = vec![0.0; rows * width];
                 for (r, out) in expected.chunks_exact_mut(width).enumerate() {
                     for (c, out) in out.iter_mut().enumerate() {
-                        let (index, value) = a[0].row(r);
-                        for (&i, &v) in index.iter().zip(value) {
-                            let s = src[0][i as usize * width + c];
+                        for (i, v) in row(0, r) {
+                            let s = src[0][i * width + c];
                             *out = if fma {
                                 v.mul_add(s, *out)
                             } else {
@@ -340,10 +340,10 @@ mod tests {
                     }
                 }
                 let mut dst = vec![0.0; rows * width];
-                simd.scatter_rows(&mut dst, by_pixel.all(), &src[0], width);
+                simd.scatter_rows(&mut dst, &by_pixel, &src[0], width);
                 assert!(dst == expected, "{}, width {width}, forward", simd.name());
                 let mut dst = vec![0.0; rows * width];
-                simd.scatter_rows(&mut dst, by_pixel_pair.all(), &src[0], width);
+                simd.scatter_rows(&mut dst, &by_pixel_pair, &src[0], width);
                 assert!(
                     dst == expected,
                     "{}, width {width}, forward in pairs",

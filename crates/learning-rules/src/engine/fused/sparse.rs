@@ -9,10 +9,16 @@
 //!
 //! Each non-zero takes 3 bytes ([`Images`]): its pixel's number, and its value as the byte the
 //! loaders scaled to [0, 1]. The training set's lists take 27 MB, where they took 72 MB with a
-//! `u32` and an `f32` for each: a kernel of a class takes 45 MB less, and each batch reads its
-//! images from the last-level cache more often than from memory. On the 2-core Zen 4 EPYC (32 MB
-//! of L3), listing a share's pixels took 0.029 s an epoch a core from lists the size of the old
-//! ones, 0.022 s from a subset of them of the new ones' size.
+//! `u32` and an `f32` for each: each kernel of a class takes 50 MB less at its peak (a minibatch
+//! run of the CLI 318 → 267 MB), and a batch's 100 lists of 8 cache lines, not 19, come from the
+//! last-level cache (32 MB on the 2-core Zen 4 EPYC) more often than from memory. There,
+//! listing a share's pixels (the pass's first meeting) took 0.028–0.029 s an epoch a core, and
+//! 0.023–0.025 s after; the two builds taking turns, lower quartiles: minibatch 0.340 → 0.334 s
+//! (30 epochs each; in two more runs of 24, 0.3396 → 0.3309 s and 0.3490 → 0.3378 s),
+//! per-epoch 0.324 → 0.320 s (18 each). The per-sample rule, which copies its image out of the
+//! lists, 0.984 → 0.995 s (24 each; medians 1.011 → 1.010 s). Listing the training set, once a
+//! learner is built, takes 0.095 s where it took 0.078 s (`perf record`): each value is checked
+//! to be a byte's.
 //!
 //! The transpose may take its rows in groups ([`Sparse::transpose_of`] with `R = 2`: pairs of
 //! neighbouring pixels), so that the weight gradient's kernel in [`super::gather`] adds each
@@ -52,11 +58,14 @@ static BYTE_VALUES: [f32; 256] = {
 
 impl Values {
     /// `v` added: as a byte while every value is one, otherwise all of them as they are.
+    #[inline(always)]
     fn push(&mut self, v: f32) {
         match self {
             Values::Bytes(bytes) => {
-                let b = (v * 255.0).round();
-                if (0.0..=255.0).contains(&b) && BYTE_VALUES[b as usize] == v {
+                // The nearest byte (`as` truncates, and takes a negative value or NaN to 0,
+                // whose value is not `v`).
+                let b = (v * 255.0 + 0.5) as usize;
+                if b < 256 && BYTE_VALUES[b] == v {
                     bytes.push(b as u8);
                 } else {
                     let mut floats: Vec<f32> =
@@ -123,14 +132,60 @@ impl Images {
         }
     }
 
-    /// Image `r`'s pixels and values, written over `row`'s.
-    pub(super) fn copy_row(&self, r: usize, row: &mut (Vec<u32>, Vec<f32>)) {
+    /// Image `r`.
+    pub(super) fn image(&self, r: usize) -> Image<'_> {
+        self.all().image(r)
+    }
+}
+
+/// One image's non-zero pixels (ascending) and their values.
+#[derive(Clone, Copy)]
+pub(super) struct Image<'a> {
+    pixels: &'a [u16],
+    values: ImageValues<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum ImageValues<'a> {
+    Bytes(&'a [u8]),
+    Floats(&'a [f32]),
+}
+
+/// An image's non-zero pixels and their values, as the per-sample step reads them
+/// ([`Image::copy_to`]).
+pub(super) type SparseRow<'r> = (&'r [u32], &'r [f32]);
+
+impl Image<'_> {
+    /// The image's pixels and values written over `row`'s, as the per-sample step reads them
+    /// (decoded once, not in each of its two passes over them).
+    pub(super) fn copy_to(self, row: &mut (Vec<u32>, Vec<f32>)) {
         row.0.clear();
+        row.0.extend(self.pixels.iter().map(|&j| u32::from(j)));
         row.1.clear();
-        self.all().for_each(r, |j, v| {
-            row.0.push(j as u32);
-            row.1.push(v);
-        });
+        match self.values {
+            ImageValues::Bytes(bytes) => {
+                row.1
+                    .extend(bytes.iter().map(|&b| BYTE_VALUES[usize::from(b)]));
+            }
+            ImageValues::Floats(floats) => row.1.extend_from_slice(floats),
+        }
+    }
+
+    /// `f(pixel, value)` for each non-zero, in order.
+    #[inline(always)]
+    fn for_each(self, mut f: impl FnMut(usize, f32)) {
+        match self.values {
+            ImageValues::Bytes(bytes) => {
+                for (&j, &b) in self.pixels.iter().zip(bytes) {
+                    f(usize::from(j), BYTE_VALUES[usize::from(b)]);
+                }
+            }
+            ImageValues::Floats(floats) => {
+                for (&j, &v) in self.pixels.iter().zip(floats) {
+                    f(usize::from(j), v);
+                }
+            }
+        }
     }
 }
 
@@ -151,22 +206,16 @@ impl<'a> Picked<'a> {
         &self.images.pixel[self.range(r)]
     }
 
-    /// `f(pixel, value)` for each of image `r`'s non-zeros, in order.
+    /// Image `r` (of those picked).
     #[inline(always)]
-    fn for_each(&self, r: usize, mut f: impl FnMut(usize, f32)) {
+    fn image(&self, r: usize) -> Image<'a> {
         let range = self.range(r);
-        let pixels = &self.images.pixel[range.clone()];
-        match &self.images.value {
-            Values::Bytes(bytes) => {
-                for (&j, &b) in pixels.iter().zip(&bytes[range]) {
-                    f(usize::from(j), BYTE_VALUES[usize::from(b)]);
-                }
-            }
-            Values::Floats(floats) => {
-                for (&j, &v) in pixels.iter().zip(&floats[range]) {
-                    f(usize::from(j), v);
-                }
-            }
+        Image {
+            pixels: &self.images.pixel[range.clone()],
+            values: match &self.images.value {
+                Values::Bytes(bytes) => ImageValues::Bytes(&bytes[range]),
+                Values::Floats(floats) => ImageValues::Floats(&floats[range]),
+            },
         }
     }
 
@@ -183,11 +232,11 @@ impl<'a> Picked<'a> {
                     unsafe { _mm_prefetch::<_MM_HINT_T0>(items[at..].as_ptr().cast()) };
                 }
             }
-            let range = self.range(r);
-            lines(&self.images.pixel[range.clone()]);
-            match &self.images.value {
-                Values::Bytes(bytes) => lines(&bytes[range]),
-                Values::Floats(floats) => lines(&floats[range]),
+            let image = self.image(r);
+            lines(image.pixels);
+            match image.values {
+                ImageValues::Bytes(bytes) => lines(bytes),
+                ImageValues::Floats(floats) => lines(floats),
             }
         }
     }
@@ -203,10 +252,6 @@ pub(super) struct Sparse<const R: usize = 1> {
     index: Vec<u32>,
     value: Vec<[f32; R]>,
 }
-
-/// An image's non-zero pixels and their values, as the per-sample step reads them
-/// ([`Images::copy_row`]).
-pub(super) type SparseRow<'r> = (&'r [u32], &'r [f32]);
 
 impl<const R: usize> Sparse<R> {
     /// How many groups of rows.
@@ -259,7 +304,7 @@ impl<const R: usize> Sparse<R> {
         self.value.resize(entries, [0.0; R]);
         for r in 0..rows {
             let (mut last, mut at) = (usize::MAX, 0);
-            other.for_each(r, |j, v| {
+            other.image(r).for_each(|j, v| {
                 let q = j / R;
                 let new = q != last;
                 let place = next[q];
@@ -311,10 +356,9 @@ mod tests {
 
     /// Image `r` of `images`: its pixels and values, as the per-sample rule reads them.
     fn row(images: &Images, r: usize) -> Vec<(u32, f32)> {
-        let mut row = Default::default();
-        images.copy_row(r, &mut row);
-        let (pixels, values) = row;
-        pixels.into_iter().zip(values).collect()
+        let mut row = Vec::new();
+        images.image(r).for_each(|j, v| row.push((j as u32, v)));
+        row
     }
 
     /// Row `r` of `dense`, `cols` wide: its non-zero columns and values.
@@ -332,7 +376,7 @@ mod tests {
         assert_eq!(some.len(), 4);
         for (i, r) in [4, 0, 3, 4].into_iter().enumerate() {
             let mut got = Vec::new();
-            some.for_each(i, |j, v| got.push((j as u32, v)));
+            some.image(i).for_each(|j, v| got.push((j as u32, v)));
             assert_eq!(got, non_zeros(&dense, 6, r), "row {i}");
             let pixels: Vec<u32> = some.pixels(i).iter().map(|&j| j.into()).collect();
             let expected: Vec<u32> = got.iter().map(|&(j, _)| j).collect();

@@ -250,6 +250,10 @@ impl FusedEngine {
         let (pixels, labels, simd) = (&self.train_pixels, &self.train_labels[..], self.simd);
         let parts = &mut self.parts[..cut.parts()];
         // 1. By samples: each share's non-zero pixels, by pixel, from the training set's lists.
+        // (Each core listing the whole batch for itself, so that no core reads lists the other
+        // wrote and the kernels take one term, was tried on the 2-core Zen 4 EPYC: listing 0.028
+        // → 0.041–0.047 s an epoch a core, for 0.003 s less in the backward meeting; minibatch
+        // lower quartile 0.336 → 0.347 s.)
         self.team.map(parts, |j, part| {
             let images = pixels.pick(&batch[cut.range(j)]);
             part.by_pixel.list(images, simd);

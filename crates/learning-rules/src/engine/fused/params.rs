@@ -40,6 +40,13 @@ pub(in crate::engine) struct Params {
 /// The first layer's 400 units in `cores` ranges (fewer if the ranges would be narrower than
 /// [`MIN_UNITS_PER_CORE`]), each a whole number of 16-float vectors so that no cache line is
 /// shared.
+///
+/// Two cores take 192 and 208 units, so one waits for the other in the meetings by units. An
+/// even 200 + 200 was tried on the 2-core Zen 4 EPYC, each panel ending in a block of 8 columns,
+/// and not kept: the same weights, but each block is one more pass over the batch's lists, and
+/// the backward meeting took 0.18–0.19 s an epoch a core against 0.16–0.17 s (minibatch lower
+/// quartile 0.333 → 0.352 s); with 200 as 96 + 104 columns for the gradient and 48 × 3 + 56
+/// forward, slower still (0.21 s).
 pub(super) fn unit_ranges(cores: usize) -> Vec<Range<usize>> {
     let vectors = H1 / 16;
     let n = cores.clamp(1, H1 / MIN_UNITS_PER_CORE);

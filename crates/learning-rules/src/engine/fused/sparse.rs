@@ -69,7 +69,7 @@ impl Values {
                     bytes.push(b as u8);
                 } else {
                     let mut floats: Vec<f32> =
-                        bytes.iter().map(|&b| BYTE_VALUES[b as usize]).collect();
+                        bytes.iter().map(|&b| BYTE_VALUES[usize::from(b)]).collect();
                     floats.push(v);
                     *self = Values::Floats(floats);
                 }
@@ -201,11 +201,6 @@ impl<'a> Picked<'a> {
         self.images.start[i]..self.images.start[i + 1]
     }
 
-    /// Image `r`'s pixels, ascending.
-    fn pixels(&self, r: usize) -> &'a [u16] {
-        &self.images.pixel[self.range(r)]
-    }
-
     /// Image `r` (of those picked).
     #[inline(always)]
     fn image(&self, r: usize) -> Image<'a> {
@@ -287,7 +282,7 @@ impl<const R: usize> Sparse<R> {
                 other.prefetch(r + 1);
             }
             let mut last = usize::MAX;
-            for &j in other.pixels(r) {
+            for &j in other.image(r).pixels {
                 let q = usize::from(j) / R;
                 self.start[q + 1] += usize::from(q != last);
                 last = q;
@@ -378,7 +373,7 @@ mod tests {
             let mut got = Vec::new();
             some.image(i).for_each(|j, v| got.push((j as u32, v)));
             assert_eq!(got, non_zeros(&dense, 6, r), "row {i}");
-            let pixels: Vec<u32> = some.pixels(i).iter().map(|&j| j.into()).collect();
+            let pixels: Vec<u32> = some.image(i).pixels.iter().map(|&j| j.into()).collect();
             let expected: Vec<u32> = got.iter().map(|&(j, _)| j).collect();
             assert_eq!(pixels, expected, "row {i}");
         }

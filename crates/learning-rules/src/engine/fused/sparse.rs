@@ -349,11 +349,22 @@ mod tests {
         (dense, all)
     }
 
-    /// Image `r` of `images`: its pixels and values, as the per-sample rule reads them.
+    /// Image `r` of `images`: its pixels and values, as the per-sample rule reads them (which
+    /// are those a transpose reads, to the bit).
     fn row(images: &Images, r: usize) -> Vec<(u32, f32)> {
-        let mut row = Vec::new();
-        images.image(r).for_each(|j, v| row.push((j as u32, v)));
-        row
+        let mut copied = Default::default();
+        images.image(r).copy_to(&mut copied);
+        let (pixels, values) = copied;
+        let copied: Vec<(u32, f32)> = pixels.into_iter().zip(values).collect();
+        let mut each = Vec::new();
+        images.image(r).for_each(|j, v| each.push((j as u32, v)));
+        assert_eq!(bits(&copied), bits(&each), "image {r}");
+        copied
+    }
+
+    /// A row's pixels and its values' bits (which NaN has equal to itself).
+    fn bits(row: &[(u32, f32)]) -> Vec<(u32, u32)> {
+        row.iter().map(|&(j, v)| (j, v.to_bits())).collect()
     }
 
     /// Row `r` of `dense`, `cols` wide: its non-zero columns and values.
@@ -400,11 +411,8 @@ mod tests {
                 "{odd}"
             );
             for r in 0..2 {
-                let bits = |row: Vec<(u32, f32)>| -> Vec<(u32, u32)> {
-                    row.into_iter().map(|(j, v)| (j, v.to_bits())).collect()
-                };
                 let (got, expected) = (row(&images, r), non_zeros(&dense, 128, r));
-                assert_eq!(bits(got), bits(expected), "image {r}, {odd}");
+                assert_eq!(bits(&got), bits(&expected), "image {r}, {odd}");
             }
         }
     }

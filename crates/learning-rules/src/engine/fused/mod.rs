@@ -216,8 +216,9 @@ impl Destination {
 
 impl FusedEngine {
     pub(crate) fn new(weights: Weights, train: &Split) -> FusedEngine {
+        let simd = Simd::detect();
         let mut train_pixels = Images::default();
-        train_pixels.set_rows(train.images.chunks_exact(IMAGE_PIXELS));
+        train_pixels.set_rows(train.images.chunks_exact(IMAGE_PIXELS), simd);
         // As many threads as rayon's pool has (burn's CPU backend uses that pool): what the
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
         let threads = rayon::current_num_threads();
@@ -230,7 +231,7 @@ impl FusedEngine {
             parts: (0..threads).map(|_| Part::default()).collect(),
             acts: Activations::default(),
             team: Team::new(threads),
-            simd: Simd::detect(),
+            simd,
             sample: Default::default(),
         }
     }
@@ -571,7 +572,8 @@ impl GradientEngine for FusedEngine {
                 let rows = cut.range(j);
                 let images = &test.images
                     [(start + rows.start) * IMAGE_PIXELS..(start + rows.end) * IMAGE_PIXELS];
-                part.by_image.set_rows(images.chunks_exact(IMAGE_PIXELS));
+                part.by_image
+                    .set_rows(images.chunks_exact(IMAGE_PIXELS), simd);
                 part.by_pixel.list(part.by_image.all(), simd);
             });
             let labels = &test.labels[start..end];

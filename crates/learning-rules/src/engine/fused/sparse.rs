@@ -114,6 +114,9 @@ pub(super) unsafe fn list_byte_pixels_avx512(
         _mm512_setzero_ps(),
     );
     let (no_byte, last_byte) = (_mm512_setzero_si512(), _mm512_set1_epi32(255));
+    // Room for every pixel of the row, so that each block of 16 can be stored whole.
+    pixel.reserve(row.len());
+    bytes.reserve(row.len());
     let mut j = 0;
     for v in row.chunks_exact(16) {
         // SAFETY: `v` holds 16 values.
@@ -129,10 +132,9 @@ pub(super) unsafe fn list_byte_pixels_avx512(
                 return j;
             }
             let numbers = _mm512_add_epi32(first_16, _mm512_set1_epi32(j as i32));
-            pixel.reserve(16);
-            bytes.reserve(16);
             let kept = non_zero.count_ones() as usize;
-            // SAFETY: both have room for 16 more, of which the first `kept` are written.
+            // SAFETY: both have room for 16 more (at most `j` of the row's pixels are listed
+            // and `j + 16` is within the row), of which the first `kept` are written.
             unsafe {
                 let to = pixel.as_mut_ptr().add(pixel.len()).cast();
                 _mm256_storeu_si256(

@@ -3,19 +3,19 @@
 //! Each minibatch asks the cores to work together four times. Handing that work to rayon's
 //! pool woke its sleeping threads every time, and on a virtual machine a wake-up costs tens of
 //! microseconds: on a 2-core Xeon, 0.06 s of a 0.5 s minibatch epoch went between the update's
-//! start and its two halves' start, measured. A [`Team`]'s helpers spin for a moment after each
-//! job instead, so the next batch's job starts at once; after [`SPIN`] without work they park,
-//! so an idle notebook costs no CPU. A team of one (`RAYON_NUM_THREADS=1`, as the class set-up
-//! gives each kernel) has no helpers at all.
+//! start and its two halves' start, measured. A [`Team`]'s helpers wait for the next job
+//! awake instead ([`wait`]), so the next batch's job starts at once; once [`PARK`] has passed
+//! without work they park, so an idle notebook costs no CPU. A team of one
+//! (`RAYON_NUM_THREADS=1`, as the class set-up gives each kernel) has no helpers at all.
 //!
 //! A job involves only the threads it has work for. A batch of 100 splits between at most 6
 //! cores by units and 4 by samples (see `params` and `Destination`), so on a 16-core machine
-//! the other helpers are not woken nor waited for, and park once [`SPIN`] has passed since
+//! the other helpers are not woken nor waited for, and park once [`PARK`] has passed since
 //! their last share. Before, every job went to every thread, and waited for each to see it,
 //! even to do nothing, while the helpers that never had a share spun through the whole run.
-//! The caller, too, spins only [`SPIN`] for the helpers, then parks until the last one to
-//! finish wakes it: two kernels training at once on the same cores then take turns instead of
-//! spinning through each other's time.
+//! The caller, too, waits awake only until [`PARK`] for the helpers, then parks until the last
+//! one to finish wakes it: two kernels training at once on the same cores then take turns
+//! instead of spinning through each other's time.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,12 +24,32 @@ use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// How long a thread spins, waiting for its next share or for the helpers to finish a job,
-/// before it parks: longer than the gaps of a lone run, short enough that a kernel training
-/// beside another on the same cores gives a core up instead of spinning through the other's
-/// time. Two `bench --rules minibatch` at once on 2 cores, seconds per epoch each: 1.6–4.4 with
-/// 2 ms (and before, when the caller never parked), 0.93–0.96 with 50 µs, 0.72–0.79 with 20 µs;
-/// alone 0.32–0.35 whichever.
+/// before it starts giving its core up ([`wait`]): short enough that a kernel training beside
+/// another on the same cores gives a core up instead of spinning through the other's time. Two
+/// `bench --rules minibatch` at once on 2 cores, seconds per epoch each, when a thread parked
+/// after spinning: 1.6–4.4 with 2 ms (and before, when the caller never parked), 0.93–0.96 with
+/// 50 µs, 0.72–0.79 with 20 µs; alone 0.32–0.35 whichever.
 const SPIN: Duration = Duration::from_micros(20);
+
+/// How long a thread waits awake, spinning and then yielding its core, before it parks.
+///
+/// Parking at [`SPIN`], as threads did until 2026-12-07, cost a lone run wake-ups: the two
+/// cores' shares of a meeting often end more than 20 µs apart (on the 2-core Zen 4 EPYC the core
+/// with 208 units finished the first layer 13–30 µs after the one with 192, on average, epoch by
+/// epoch), so the caller parked and waited to be woken, and a helper parked in the gap between
+/// one batch and the next. Timed meeting by meeting there (from the last share's end to the
+/// caller seeing it, and from a job's start to its helper's), 12 minibatch epochs of each build
+/// taking turns in a busy spell of the host: 0.004–0.058 s an epoch (median 0.025) parking at
+/// 20 µs, 0.001–0.024 s (median 0.007) yielding until 100 µs. Whole epochs, the two builds taking
+/// turns (24–30 each; the host's spells are larger than the difference): minibatch lower
+/// quartiles 0.370 → 0.364 s and 0.368 → 0.349 s in two runs (medians 0.403 → 0.389 s and
+/// 0.396 → 0.398 s), per-epoch lower quartile 0.345 → 0.351 s, median 0.395 → 0.355 s. Yielding,
+/// unlike spinning, hands the core to a runnable thread of another kernel, and 100 µs is short
+/// enough for two kernels training at once on 2 cores: 0.77–0.87 s an epoch each (median 0.81)
+/// against 0.76–0.86 s (0.81) parking at 20 µs, in ten rounds taking turns; yielding until
+/// 300 µs gave 0.81–0.86 s and until 1 ms 0.83–0.87 s, where parking at 20 µs gave 0.75–0.81 s
+/// in the same rounds.
+const PARK: Duration = Duration::from_micros(100);
 
 /// A job as the helpers see it: its lifetime is erased, which [`Team::run`] makes sound by not
 /// returning while any helper may still use it.
@@ -203,13 +223,20 @@ fn helper(shared: &Shared, index: usize) {
     }
 }
 
-/// One step of waiting, `spins` steps after the last: spin, or park once [`SPIN`] has passed
-/// `since`. A park returns at once if the thread was unparked since it last parked, so the
-/// caller re-checks what it waits for after every step.
+/// One step of waiting, `spins` steps after the last: spin; once [`SPIN`] has passed `since`,
+/// yield the core at every 64th step (the thread runs on at once if no other thread is waiting
+/// for the core); once [`PARK`] has passed, park. A park returns at once if the thread was
+/// unparked since it last parked, so the caller re-checks what it waits for after every step.
 fn wait(spins: &mut u32, since: Instant) {
     *spins = spins.wrapping_add(1);
-    if spins.is_multiple_of(64) && since.elapsed() > SPIN {
+    if !spins.is_multiple_of(64) {
+        return std::hint::spin_loop();
+    }
+    let waited = since.elapsed();
+    if waited > PARK {
         thread::park();
+    } else if waited > SPIN {
+        thread::yield_now();
     } else {
         std::hint::spin_loop();
     }
@@ -248,7 +275,7 @@ mod tests {
             );
         }
         let mut items = vec![0u32; 2];
-        std::thread::sleep(super::SPIN * 5);
+        std::thread::sleep(super::PARK * 5);
         team.map(&mut items, |i, item| *item = i as u32 + 10);
         assert_eq!(items, vec![10, 11]);
     }
@@ -280,12 +307,12 @@ mod tests {
     fn helpers_that_fell_asleep_wake_for_the_next_job() {
         let team = Team::new(2);
         let mut items = vec![0u32; 2];
-        std::thread::sleep(super::SPIN * 5);
+        std::thread::sleep(super::PARK * 5);
         team.map(&mut items, |i, item| *item = i as u32 + 7);
         assert_eq!(items, vec![7, 8]);
     }
 
-    /// A caller whose helpers take longer than [`super::SPIN`] parks; the last helper to finish
+    /// A caller whose helpers take longer than [`super::PARK`] parks; the last helper to finish
     /// wakes it. (Were it not woken, the channel would time out instead of hanging the test.)
     #[test]
     fn a_caller_that_parked_is_woken_by_the_last_helper() {
@@ -296,7 +323,7 @@ mod tests {
             for round in 1..=20 {
                 team.map(&mut items, |i, item| {
                     if i > 0 {
-                        std::thread::sleep(super::SPIN * (10 * i as u32));
+                        std::thread::sleep(super::PARK * (2 * i as u32));
                     }
                     *item = round;
                 });

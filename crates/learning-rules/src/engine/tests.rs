@@ -64,6 +64,24 @@ fn fused_accumulated_gradient_equals_full_set_gradient() {
     assert!(error <= 1e-4, "relative error {error}");
 }
 
+/// The per-epoch rule over several epochs: each epoch's passes read the weights its update
+/// left (the fused path keeps `W2` transposed between the passes of an epoch, not across an
+/// update).
+#[test]
+fn fused_per_epoch_updates_equal_burn_updates() {
+    let train = small_set(500);
+    let mut burn = burn_engine(&train);
+    let mut fused = FusedEngine::new(Weights::init(7), &train);
+    for epoch in 1..=3 {
+        chunked_gradient(&mut burn, train.len(), 100);
+        chunked_gradient(&mut fused, train.len(), 100);
+        burn.update(0.5).unwrap();
+        fused.update(0.5).unwrap();
+        let diff = fused.weights().unwrap().gap(&burn.weights().unwrap());
+        assert!(diff <= 1e-4, "epoch {epoch}: weights differ by {diff}");
+    }
+}
+
 #[test]
 fn engines_report_the_same_mean_loss() {
     let train = small_set(1000);

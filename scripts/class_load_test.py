@@ -11,14 +11,15 @@ edit `batch_size` and run the training cell again, and press Stop once during a 
 spread over the first minute (`--arrival-seconds`).
 
 The second scenario, "same moment", has every student press Shift+Enter on the training cell at
-once, after the cells before it.
+once, after the cells before it, and then run the summary cell that follows it.
 
 Measured per student: login → parameters cell answered (the student's thinking between the cells
 before it left out: what the system made them wait), every light cell's seconds, the training
-epochs' seconds (against N = 1), failures (a cell error, a failed login or start), variables lost
-after Stop, and the peak resident memory of everything that runs as them (single-user server,
-kernel, worker) sampled every half second; and the hub's and proxy's memory. Printed as a table
-and written to output/class/summary.json, one object per N.
+seconds of each epoch (evaluation left out, to the hundredth: the table that the summary cell after
+the training cell prints; against N = 1), failures (a cell error, a failed login or start),
+variables lost after Stop, and the peak resident memory of everything that runs as them
+(single-user server, kernel, worker) sampled every half second; and the hub's and proxy's memory.
+Printed as a table and written to output/class/summary.json, one object per N.
 """
 import argparse
 import asyncio
@@ -48,6 +49,9 @@ import ports  # noqa: E402
 # The server serves ~/lecture-24, the student's copy (deploy/class/jupyterhub_config.py).
 NOTEBOOK = "24b_update_per_minibatch.ipynb"
 INTERRUPTED = re.compile(r"Interrupted at epoch \d+")
+# A row of `History::summary`'s table: epoch, train loss, test accuracy, training seconds, updates.
+# (The lecture's `Epoch completed in 0m 0.1s` gives tenths, training and evaluation together.)
+SUMMARY_ROW = re.compile(r"^ *\d+\*? +[0-9.]+ +[0-9.]+% +([0-9.]+) +\d+ *$", re.M)
 EDITED = "let config: TrainingConfig = TrainingConfig { batch_size: 50, ..config };"
 LONGER = "let config: TrainingConfig = TrainingConfig { epochs: 40, ..config };"
 
@@ -313,11 +317,13 @@ class Student:
                     if kind == "parameters" and self.first_answer is None and "injected-parameters" in cell_tags:
                         # What the system made them wait: their own thinking left out.
                         self.first_answer = time.monotonic() - begun - self.thought
-                    if is_training:
-                        self.epochs += [60 * int(m) + float(s) for m, s in runner.EPOCH_TIME.findall(text)]
+                    summary = SUMMARY_ROW.findall(text)
+                    if summary and not self.epochs:
+                        self.epochs = [float(seconds) for seconds in summary]
                         if scenario == "same-moment":
                             return  # that scenario measures the training cell pressed at once
-                    await self.pause()
+                    if not (is_training and scenario == "same-moment"):
+                        await self.pause()  # (pressed at once, its summary is read at once)
                 await self.edit_rerun_and_stop()
             except (Failed, asyncio.TimeoutError, aiohttp.ClientError) as e:
                 self.errors.append(f"{type(e).__name__}: {e}")
@@ -444,8 +450,8 @@ async def wait_for_hub(url, hub, timeout=900):
 
 def table(rows):
     cols = ["students", "failures", "lost_variables", "first_answer_p50_s", "first_answer_p95_s",
-            "light_cell_p50_s", "light_cell_p95_s", "epoch_seconds_ratio", "rss_per_student_mb",
-            "hub_rss_mb"]
+            "light_cell_p50_s", "light_cell_p95_s", "epoch_seconds_median", "epoch_seconds_ratio",
+            "rss_per_student_mb", "hub_rss_mb"]
     lines = ["| scenario | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     for row in rows:
         for scenario, values in (("spread", row), ("same moment", row.get("same_moment"))):

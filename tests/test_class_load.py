@@ -28,5 +28,6 @@ def test_the_load_test_runs_two_students_in_both_scenarios(tmp_path):
     for result in (row, row["same_moment"]):
         assert result["failures"] == 0 and result["lost_variables"] == 0, result
         assert result["rss_per_student_mb"] > 100, result  # server + kernel + worker were seen
+        assert result["epoch_seconds_median"] > 0, result  # read from the summary cell's table
     assert row["first_answer_p50_s"] > 0 and row["light_cell_p95_s"] > 0
     assert row["epoch_seconds_ratio"] == 1.0

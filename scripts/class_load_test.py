@@ -49,9 +49,6 @@ import ports  # noqa: E402
 # The server serves ~/lecture-24, the student's copy (deploy/class/jupyterhub_config.py).
 NOTEBOOK = "24b_update_per_minibatch.ipynb"
 INTERRUPTED = re.compile(r"Interrupted at epoch \d+")
-# A row of `History::summary`'s table: epoch, train loss, test accuracy, training seconds, updates.
-# (The lecture's `Epoch completed in 0m 0.1s` gives tenths, training and evaluation together.)
-SUMMARY_ROW = re.compile(r"^ *\d+\*? +[0-9.]+ +[0-9.]+% +([0-9.]+) +\d+ *$", re.M)
 EDITED = "let config: TrainingConfig = TrainingConfig { batch_size: 50, ..config };"
 LONGER = "let config: TrainingConfig = TrainingConfig { epochs: 40, ..config };"
 
@@ -317,7 +314,9 @@ class Student:
                     if kind == "parameters" and self.first_answer is None and "injected-parameters" in cell_tags:
                         # What the system made them wait: their own thinking left out.
                         self.first_answer = time.monotonic() - begun - self.thought
-                    summary = SUMMARY_ROW.findall(text)
+                    # The summary table's training seconds (the lecture's `Epoch completed in
+                    # 0m 0.1s` gives tenths, training and evaluation together).
+                    summary = runner.SUMMARY_ROW.findall(text)
                     if summary and not self.epochs:
                         self.epochs = [float(seconds) for seconds in summary]
                         if scenario == "same-moment":

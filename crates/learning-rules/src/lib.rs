@@ -64,7 +64,7 @@ pub use compare::{
     per_epoch_for_seconds, seed_table, sweep_batch_sizes, train_seeds,
 };
 pub use config::{Engine, LearningRule, TrainingConfig};
-pub use data::{Dataset, DatasetKind, Split};
+pub use data::{Dataset, DatasetKind, Pixels, Split};
 pub use device::{DeviceKind, NoGpu};
 pub use error::{Error, Result};
 pub use history::{Checkpoint, EpochRecord, History, Run, StopReason, Stopped};

@@ -80,8 +80,9 @@ fn parse_header(bytes: &[u8], path: &Path, magic: u32, what: &str) -> Result<Vec
     Ok(dims)
 }
 
-/// Pixels of an IDX image file (`magic 2051`, `n × 28 × 28` bytes), scaled to [0, 1].
-pub(crate) fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
+/// Pixels of an IDX image file (`magic 2051`, `n × 28 × 28` bytes), the bytes as stored: the
+/// network reads each as `b / 255` ([`super::pixel_value`]).
+pub(crate) fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
     let dims = parse_header(bytes, path, IMAGES_MAGIC, "image")?;
     if dims[1..] != [IMAGE_SIDE, IMAGE_SIDE] {
         return Err(Error::corrupt(
@@ -89,7 +90,7 @@ pub(crate) fn parse_images(bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
             format!("images are {}×{}, not 28×28", dims[1], dims[2]),
         ));
     }
-    Ok(bytes[16..].iter().map(|&p| f32::from(p) / 255.0).collect())
+    Ok(bytes[16..].to_vec())
 }
 
 /// Labels of an IDX label file (`magic 2049`), each 0–9.

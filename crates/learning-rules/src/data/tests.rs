@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{parse_images, parse_labels, read_maybe_gz};
-use crate::{Dataset, DatasetKind, Error};
+use crate::{Dataset, DatasetKind, Error, Pixels, Split};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
@@ -56,14 +56,37 @@ fn message(e: Error) -> String {
     e.to_string()
 }
 
+/// The files' bytes are kept; the network reads byte `b` as `b / 255`, in [0, 1], from bytes
+/// and from the same values given as floats alike.
 #[test]
-fn plain_images_scale_pixels_to_unit_interval() {
+fn images_keep_the_files_bytes_and_read_them_scaled_to_unit_interval() {
     let pixels = parse_images(&images(3), Path::new("x")).unwrap();
     assert_eq!(pixels.len(), 3 * 784);
-    assert_eq!(pixels[0], 0.0);
-    assert_eq!(pixels[1], 1.0 / 255.0);
-    assert_eq!(pixels[255], 1.0);
-    assert_eq!(pixels[256], 0.0);
+    assert_eq!(
+        (pixels[0], pixels[1], pixels[255], pixels[256]),
+        (0, 1, 255, 0)
+    );
+    let split = Split {
+        images: Pixels::Bytes(pixels),
+        labels: vec![0, 1, 2],
+    };
+    let image = split.image(0).unwrap();
+    assert_eq!(image.len(), 784);
+    assert_eq!(
+        (image[0], image[1], image[255], image[256]),
+        (0.0, 1.0 / 255.0, 1.0, 0.0)
+    );
+    let floats = Split {
+        images: Pixels::Floats(split.images.to_floats()),
+        labels: split.labels.clone(),
+    };
+    for i in 0..3 {
+        assert_eq!(floats.image(i).unwrap(), split.image(i).unwrap());
+    }
+    assert_eq!(
+        floats.first(2).unwrap().images.values(0..2 * 784),
+        split.first(2).unwrap().images.values(0..2 * 784)
+    );
 }
 
 #[test]
@@ -180,12 +203,14 @@ fn shipped_mnist_has_the_published_counts() {
         count(&data.test.labels),
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
-    let (min, max) = data
-        .train
-        .images
-        .iter()
-        .fold((1.0f32, 0.0f32), |(a, b), &p| (a.min(p), b.max(p)));
-    assert_eq!((min, max), (0.0, 1.0));
+    let Pixels::Bytes(bytes) = &data.train.images else {
+        panic!("MNIST loads as bytes");
+    };
+    assert_eq!(bytes.len(), 60_000 * 784);
+    assert_eq!(
+        (bytes.iter().min(), bytes.iter().max()),
+        (Some(&0), Some(&255))
+    );
     // The lecture's first training image is a 5.
     assert_eq!(data.train.labels[0], 5);
 }

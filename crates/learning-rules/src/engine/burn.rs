@@ -139,7 +139,9 @@ impl GradientEngine for BurnEngine {
 }
 
 fn images_tensor(split: &Split, rows: std::ops::Range<usize>, device: &Device) -> Tensor<2> {
-    let values = split.images[rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS].to_vec();
+    let values = split
+        .images
+        .values(rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS);
     Tensor::from_data(TensorData::new(values, [rows.len(), IMAGE_PIXELS]), device)
 }
 

@@ -306,7 +306,6 @@ fn multiply_add<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::simd::Simd;
     use super::super::sparse::Images;
     use super::*;
 
@@ -410,7 +409,7 @@ mod tests {
         // The images' pixels listed by pixel, one at a time and in pairs (the last pair made up
         // with a pixel that is zero in every image).
         let mut all = Images::default();
-        all.set_rows(dense.chunks_exact(pixels), Simd::detect());
+        all.set_rows(dense.chunks_exact(pixels));
         let (mut by_pixel, mut pairs) = (Sparse::default(), Sparse::<2>::default());
         by_pixel.transpose_of(all.all(), pixels);
         pairs.transpose_of(all.all(), 8);

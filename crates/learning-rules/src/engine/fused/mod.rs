@@ -226,7 +226,7 @@ impl FusedEngine {
     pub(crate) fn new(weights: Weights, train: &Split) -> FusedEngine {
         let simd = Simd::detect();
         let mut train_pixels = Images::default();
-        train_pixels.set_rows(train.images.chunks_exact(IMAGE_PIXELS), simd);
+        train_pixels.set_images(&train.images, 0..train.len(), simd);
         // As many threads as rayon's pool has (burn's CPU backend uses that pool): what the
         // process may use, or `RAYON_NUM_THREADS` (see `threads`).
         let threads = rayon::current_num_threads();
@@ -588,10 +588,8 @@ impl GradientEngine for FusedEngine {
             let (parts, simd) = (&mut self.parts[..cut.parts()], self.simd);
             self.team.map(parts, |j, part| {
                 let rows = cut.range(j);
-                let images = &test.images
-                    [(start + rows.start) * IMAGE_PIXELS..(start + rows.end) * IMAGE_PIXELS];
                 part.by_image
-                    .set_rows(images.chunks_exact(IMAGE_PIXELS), simd);
+                    .set_images(&test.images, start + rows.start..start + rows.end, simd);
                 part.by_pixel.list(part.by_image.all(), simd);
             });
             let labels = &test.labels[start..end];

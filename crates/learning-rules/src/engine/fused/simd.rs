@@ -122,14 +122,13 @@ impl Simd {
         }
     }
 
-    /// Lists the non-zero pixels of `row`, whose values are bytes so far, into an image's lists
-    /// as far as the vector instructions go ([`list_byte_pixels_avx512`]); returns how many of
-    /// its pixels they went through, for the scalar loop to go on from. AVX-512 only, whose
-    /// `compress` gathers a vector's non-zero lanes (5.5 times as fast as the loop: figures in
-    /// [`super::sparse`]); 0 otherwise.
+    /// Lists the non-zero pixels of `row`, a row of bytes, into an image's lists as far as the
+    /// vector instructions go ([`list_byte_pixels_avx512`]); returns how many of its pixels
+    /// they went through, for the scalar loop to go on from. AVX-512 only, whose `compress`
+    /// gathers a vector's non-zero lanes (figures in [`super::sparse`]); 0 otherwise.
     pub(super) fn list_byte_pixels(
         self,
-        row: &[f32],
+        row: &[u8],
         pixel: &mut Vec<u16>,
         bytes: &mut Vec<u8>,
     ) -> usize {
@@ -309,7 +308,7 @@ mod tests {
         // The first matrix's rows as images, their pixels listed by pixel, one at a time and in
         // pairs.
         let mut images = Images::default();
-        images.set_rows(dense[0].chunks_exact(cols), Simd::detect());
+        images.set_rows(dense[0].chunks_exact(cols));
         let (mut by_pixel, mut by_pixel_pair) = (Sparse::<1>::default(), Sparse::<2>::default());
         by_pixel.transpose_of(images.all(), cols);
         by_pixel_pair.transpose_of(images.all(), cols);

@@ -8,7 +8,7 @@
 //! minibatch epoch in `perf record`. The test set's are listed at each evaluation.
 //!
 //! Each non-zero takes 3 bytes ([`Images`]): its pixel's number, and its value as the byte the
-//! loaders scaled to [0, 1]. The training set's lists take 27 MB, where they took 72 MB with a
+//! files hold (the network reads `b / 255`). The training set's lists take 27 MB, where they took 72 MB with a
 //! `u32` and an `f32` for each: each kernel of a class takes 50 MB less at its peak (a minibatch
 //! run of the CLI 318 → 267 MB), and a batch's 100 lists of 8 cache lines, not 19, come from the
 //! last-level cache (32 MB on the 2-core Zen 4 EPYC) more often than from memory. There,
@@ -18,23 +18,28 @@
 //! per-epoch 0.324 → 0.320 s (18 each). The per-sample rule, which copies its image out of the
 //! lists, 0.984 → 0.995 s (24 each; medians 1.011 → 1.010 s).
 //!
-//! Listing goes 16 pixels at a time with AVX-512 ([`list_byte_pixels_avx512`]), each value
-//! checked to be a byte's: the 60,000 training images' 9.0 M non-zeros in 0.013–0.014 s where
-//! the scalar loop takes 0.074–0.075 s (best of 15, three runs), so that building a learner
-//! (`Learner::new`) takes 0.024–0.031 s instead of 0.093–0.096 s, and an evaluation of the
-//! 10,000 test images 0.0385 s instead of 0.0508 s (medians of 24 epochs, the two builds taking
-//! turns). The scalar loop, for other CPUs, branches on each pixel being zero and is about
-//! 8 ns a non-zero; branch-free versions of it were slower (0.089–0.10 s).
+//! Listing goes 16 pixels at a time with AVX-512 ([`list_byte_pixels_avx512`]), from the bytes
+//! the dataset keeps ([`Pixels::Bytes`]): the 60,000 training images' 9.0 M non-zeros in
+//! 0.0082 s, where the scalar loop, for other CPUs, takes 0.037 s (best of 15, 2-core Zen 4
+//! EPYC, 2026-12-07). Until then the dataset held the scaled floats, and each value was checked
+//! to be a byte's before it was listed as one: 0.013–0.014 s with AVX-512 and 0.074–0.075 s in
+//! the loop, on the Zen 4 too; a student's own floats ([`Pixels::Floats`]) are listed as they
+//! are, in 0.055 s. Building a learner (`Learner::new`, which lists the training set) took
+//! 0.0154 s and takes 0.0146 s (medians of 15; an evaluation of the 10,000 test images 0.0245 s
+//! before and after).
 //!
 //! The transpose may take its rows in groups ([`Sparse::transpose_of`] with `R = 2`: pairs of
 //! neighbouring pixels), so that the weight gradient's kernel in [`super::gather`] adds each
 //! row of `dH1` it loads into two rows of `W1`: see there why that pays.
 
+use std::ops::Range;
+
 use super::simd::Simd;
+use crate::data::{IMAGE_PIXELS, Pixels, pixel_value};
 
 /// Images' non-zero pixels, image by image: for each, its pixel's number and its value, the
-/// value as a byte `b` standing for `b / 255` where every value is one (MNIST's pixels, as the
-/// loaders scale them), as it is otherwise (images changed after loading, say).
+/// value as the byte `b` the files hold (standing for `b / 255`) where the images are bytes
+/// ([`Pixels::Bytes`], as loaded), as it is otherwise.
 #[derive(Default)]
 pub(super) struct Images {
     start: Vec<usize>,
@@ -53,12 +58,12 @@ impl Default for Values {
     }
 }
 
-/// `b / 255` for each byte `b`: the pixel values the loaders make.
+/// `b / 255` for each byte `b`: the pixel values the network reads ([`pixel_value`]), looked up.
 static BYTE_VALUES: [f32; 256] = {
     let mut values = [0.0; 256];
     let mut b = 0;
     while b < 256 {
-        values[b] = b as f32 / 255.0;
+        values[b] = pixel_value(b as u8);
         b += 1;
     }
     values
@@ -69,68 +74,30 @@ fn byte_value(b: u8) -> f32 {
     BYTE_VALUES[usize::from(b)]
 }
 
-impl Values {
-    /// `v` added: as a byte while every value is one, otherwise all of them as they are.
-    #[inline(always)]
-    fn push(&mut self, v: f32) {
-        match self {
-            Values::Bytes(bytes) => {
-                // The nearest byte (`as` truncates, and takes a negative value or NaN to 0,
-                // whose value is not `v`).
-                let b = (v * 255.0 + 0.5) as usize;
-                if b < 256 && BYTE_VALUES[b] == v {
-                    bytes.push(b as u8);
-                } else {
-                    let mut floats: Vec<f32> = bytes.iter().copied().map(byte_value).collect();
-                    floats.push(v);
-                    *self = Values::Floats(floats);
-                }
-            }
-            Values::Floats(floats) => floats.push(v),
-        }
-    }
-}
-
-/// [`Images::set_rows`]'s loop for a row whose values are bytes, 16 pixels at a time: the
-/// non-zeros' pixel numbers and bytes appended to `pixel` and `bytes`, up to the row's last
-/// whole 16 pixels or to the first 16 with a value that is not a byte's (one that `b / 255`,
-/// divided as for [`BYTE_VALUES`], does not give back). Returns how many of the row's pixels it
-/// went through.
+/// [`Images::set_byte_rows`]'s loop, 16 pixels at a time: the non-zeros' pixel numbers and bytes
+/// of `row` appended to `pixel` and `bytes`, up to the row's last whole 16 pixels. Returns how
+/// many of the row's pixels it went through.
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn list_byte_pixels_avx512(
-    row: &[f32],
+    row: &[u8],
     pixel: &mut Vec<u16>,
     bytes: &mut Vec<u8>,
 ) -> usize {
     use std::arch::x86_64::*;
     let first_16 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    let (scale, half, zero) = (
-        _mm512_set1_ps(255.0),
-        _mm512_set1_ps(0.5),
-        _mm512_setzero_ps(),
-    );
-    let (no_byte, last_byte) = (_mm512_setzero_si512(), _mm512_set1_epi32(255));
     // Room for every pixel of the row, so that each block of 16 can be stored whole.
     pixel.reserve(row.len());
     bytes.reserve(row.len());
     let mut j = 0;
-    for v in row.chunks_exact(16) {
-        // SAFETY: `v` holds 16 values.
-        let v = unsafe { _mm512_loadu_ps(v.as_ptr()) };
-        // NaN is not zero here either.
-        let non_zero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(v, zero);
+    for b in row.chunks_exact(16) {
+        // SAFETY: `b` holds 16 bytes.
+        let b = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(b.as_ptr().cast()) });
+        let non_zero = _mm512_test_epi32_mask(b, b);
         if non_zero != 0 {
-            // The nearest byte as the scalar loop takes it (NaN and negative values to 0).
-            let b = _mm512_cvttps_epi32(_mm512_add_ps(_mm512_mul_ps(v, scale), half));
-            let b = _mm512_min_epi32(_mm512_max_epi32(b, no_byte), last_byte);
-            let value = _mm512_div_ps(_mm512_cvtepi32_ps(b), scale);
-            if _mm512_mask_cmp_ps_mask::<_CMP_EQ_OQ>(non_zero, value, v) != non_zero {
-                return j;
-            }
             let numbers = _mm512_add_epi32(first_16, _mm512_set1_epi32(j as i32));
             let kept = non_zero.count_ones() as usize;
             // SAFETY: both have room for 16 more (at most `j` of the row's pixels are listed
@@ -164,32 +131,73 @@ pub(super) struct Picked<'a> {
 }
 
 impl Images {
-    /// The non-zeros of `rows`, dense rows of at most 65,536 columns.
-    pub(super) fn set_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>, simd: Simd) {
-        self.start.clear();
-        self.start.push(0);
-        self.pixel.clear();
-        self.value = Values::default();
+    /// The non-zeros of images `images` of `pixels` (784 a row).
+    pub(super) fn set_images(&mut self, pixels: &Pixels, images: Range<usize>, simd: Simd) {
+        let range = images.start * IMAGE_PIXELS..images.end * IMAGE_PIXELS;
+        match pixels {
+            Pixels::Bytes(bytes) => {
+                self.set_byte_rows(bytes[range].chunks_exact(IMAGE_PIXELS), simd);
+            }
+            Pixels::Floats(floats) => self.set_rows(floats[range].chunks_exact(IMAGE_PIXELS)),
+        }
+    }
+
+    /// The non-zeros of `rows`, rows of bytes of at most 65,536 columns. The vector
+    /// instructions list as much of each row as they can (all of an MNIST image's, with
+    /// AVX-512), the loop the rest.
+    pub(super) fn set_byte_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [u8]>, simd: Simd) {
+        let mut bytes = match std::mem::take(&mut self.value) {
+            Values::Bytes(bytes) => bytes,
+            Values::Floats(_) => Vec::new(),
+        };
+        bytes.clear();
+        self.start_rows();
         for row in rows {
-            assert!(
-                row.len() <= 1 << 16,
-                "rows of {} pixels: pixels are numbered in 16 bits",
-                row.len()
-            );
-            // The vector instructions list as much of the row as they can (all of an MNIST
-            // image's, with AVX-512), the loop the rest.
-            let listed = match &mut self.value {
-                Values::Bytes(bytes) => simd.list_byte_pixels(row, &mut self.pixel, bytes),
-                Values::Floats(_) => 0,
-            };
-            for (j, &v) in row.iter().enumerate().skip(listed) {
-                if v != 0.0 {
+            Images::check_width(row.len());
+            let listed = simd.list_byte_pixels(row, &mut self.pixel, &mut bytes);
+            for (j, &b) in row.iter().enumerate().skip(listed) {
+                if b != 0 {
                     self.pixel.push(j as u16);
-                    self.value.push(v);
+                    bytes.push(b);
                 }
             }
             self.start.push(self.pixel.len());
         }
+        self.value = Values::Bytes(bytes);
+    }
+
+    /// The non-zeros of `rows`, dense rows of at most 65,536 columns, their values as they are.
+    pub(super) fn set_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
+        let mut floats = match std::mem::take(&mut self.value) {
+            Values::Floats(floats) => floats,
+            Values::Bytes(_) => Vec::new(),
+        };
+        floats.clear();
+        self.start_rows();
+        for row in rows {
+            Images::check_width(row.len());
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    self.pixel.push(j as u16);
+                    floats.push(v);
+                }
+            }
+            self.start.push(self.pixel.len());
+        }
+        self.value = Values::Floats(floats);
+    }
+
+    fn start_rows(&mut self) {
+        self.start.clear();
+        self.start.push(0);
+        self.pixel.clear();
+    }
+
+    fn check_width(width: usize) {
+        assert!(
+            width <= 1 << 16,
+            "rows of {width} pixels: pixels are numbered in 16 bits"
+        );
     }
 
     /// How many images.
@@ -403,7 +411,7 @@ impl<const R: usize> Sparse<R> {
             .map(|i| dense[(i % rows) * cols + i / rows])
             .collect();
         let mut by_column = Images::default();
-        by_column.set_rows(transposed.chunks_exact(rows), Simd::detect());
+        by_column.set_rows(transposed.chunks_exact(rows));
         let mut by_row = Sparse::default();
         by_row.transpose_of(by_column.all(), rows.next_multiple_of(R));
         by_row
@@ -426,7 +434,7 @@ mod tests {
             })
             .collect();
         let mut all = Images::default();
-        all.set_rows(dense.chunks_exact(6), Simd::detect());
+        all.set_rows(dense.chunks_exact(6));
         (dense, all)
     }
 
@@ -471,75 +479,65 @@ mod tests {
         }
     }
 
-    /// Pixels as the loaders make them (bytes scaled to [0, 1]) take a byte each and read back
-    /// the same to the bit; one value that is not a byte's (here 0.5, or NaN) turns every value,
-    /// before and after it, into a float kept as it is.
+    /// Images of bytes, as loaded, and the same images as the floats the network reads
+    /// (`b / 255`) list the same pixels and values, to the bit, at every level of vector
+    /// instructions: rows as wide as 16 pixels, narrower and wider, every byte value, all-zero
+    /// stretches and a whole row of zeros. Floats are kept as they are, whatever they are.
     #[test]
-    fn byte_values_take_a_byte_and_others_are_kept_as_they_are() {
-        let bytes: Vec<f32> = (0..=255u8).map(|b| f32::from(b) / 255.0).collect();
-        let mut images = Images::default();
-        images.set_rows(bytes.chunks_exact(128), Simd::detect());
-        assert!(matches!(&images.value, Values::Bytes(b) if b.len() == 255));
-        for r in 0..2 {
-            assert_eq!(row(&images, r), non_zeros(&bytes, 128, r), "image {r}");
-        }
-        for odd in [0.5, f32::NAN, -1.0 / 255.0, 256.0 / 255.0] {
-            let mut dense = bytes.clone();
-            dense[200] = odd;
-            images.set_rows(dense.chunks_exact(128), Simd::detect());
-            assert!(
-                matches!(&images.value, Values::Floats(f) if f.len() == 255),
-                "{odd}"
-            );
-            for r in 0..2 {
-                let (got, expected) = (row(&images, r), non_zeros(&dense, 128, r));
-                assert_eq!(bits(&got), bits(&expected), "image {r}, {odd}");
-            }
-        }
-    }
-
-    /// Every level of vector instructions lists the pixels and values the scalar loop lists, to
-    /// the bit and in the same form: rows of bytes as wide as 16 pixels, narrower and wider,
-    /// with -0s, all-zero stretches and a whole row of zeros; and with a value that is not a
-    /// byte's in the middle of a row, from which on every value is a float.
-    #[test]
-    fn every_level_lists_what_the_loop_lists() {
-        for cols in [5, 16, 53] {
-            let mut bytes: Vec<f32> = (0..7 * cols)
+    fn bytes_and_their_values_list_the_same_at_every_level() {
+        for cols in [5, 16, 53, 784] {
+            let mut bytes: Vec<u8> = (0..7 * cols)
                 .map(|i| match i % 7 {
-                    0 | 3 => 0.0,
-                    _ => f32::from((i * 37 % 256) as u8) / 255.0,
+                    0 | 3 => 0,
+                    _ => (i * 37 % 256) as u8,
                 })
                 .collect();
-            bytes[cols..2 * cols].fill(0.0);
-            bytes[2 * cols + 1] = -0.0;
-            for odd in [
-                None,
-                Some(0.5),
-                Some(f32::NAN),
-                Some(-1.0 / 255.0),
-                Some(256.0 / 255.0),
-            ] {
-                let mut dense = bytes.clone();
-                if let Some(odd) = odd {
-                    dense[3 * cols + 4] = odd;
+            bytes[cols..2 * cols].fill(0);
+            bytes[2 * cols..2 * cols + cols.min(256)]
+                .iter_mut()
+                .zip(0..=255)
+                .for_each(|(b, v)| *b = v);
+            let values: Vec<f32> = bytes.iter().map(|&b| pixel_value(b)).collect();
+            let mut floats = Images::default();
+            floats.set_rows(values.chunks_exact(cols));
+            assert!(matches!(floats.value, Values::Floats(_)));
+            for simd in Simd::every_level() {
+                let mut images = Images::default();
+                images.set_byte_rows(bytes.chunks_exact(cols), simd);
+                assert!(matches!(images.value, Values::Bytes(_)));
+                assert_eq!(images.len(), 7);
+                for r in 0..7 {
+                    let expected = non_zeros(&values, cols, r);
+                    let context = format!("{simd:?}, rows of {cols}, image {r}");
+                    assert_eq!(bits(&row(&images, r)), bits(&expected), "{context}");
+                    assert_eq!(bits(&row(&floats, r)), bits(&expected), "{context}");
                 }
-                for simd in Simd::every_level() {
-                    let mut images = Images::default();
-                    images.set_rows(dense.chunks_exact(cols), simd);
-                    let context = format!("{simd:?}, rows of {cols}, {odd:?}");
-                    assert_eq!(images.len(), 7, "{context}");
-                    for r in 0..7 {
-                        let expected = non_zeros(&dense, cols, r);
-                        assert_eq!(
-                            bits(&row(&images, r)),
-                            bits(&expected),
-                            "image {r}, {context}"
-                        );
-                    }
-                    let as_bytes = matches!(images.value, Values::Bytes(_));
-                    assert_eq!(as_bytes, odd.is_none(), "{context}");
-                }
+            }
+        }
+        let odd = [0.5, f32::NAN, -1.0 / 255.0, 256.0 / 255.0, -0.0, 0.0];
+        let mut floats = Images::default();
+        floats.set_rows(odd.chunks_exact(3));
+        let non_zero: Vec<u32> = odd[..4].iter().map(|v| v.to_bits()).collect();
+        let got: Vec<u32> = (0..2)
+            .flat_map(|r| row(&floats, r))
+            .map(|(_, v)| v.to_bits())
+            .collect();
+        assert_eq!(got, non_zero);
+    }
+
+    /// A split's images are listed from their bytes, or from their floats, images `range` of
+    /// them, each image's 784 pixels in its row.
+    #[test]
+    fn a_split_lists_the_images_asked_for() {
+        let bytes: Vec<u8> = (0..3 * IMAGE_PIXELS).map(|i| (i * 7 % 13) as u8).collect();
+        let values: Vec<f32> = bytes.iter().map(|&b| pixel_value(b)).collect();
+        for pixels in [Pixels::Bytes(bytes), Pixels::Floats(values.clone())] {
+            let mut images = Images::default();
+            images.set_images(&pixels, 1..3, Simd::detect());
+            assert_eq!(images.len(), 2);
+            for r in 0..2 {
+                let expected = non_zeros(&values, IMAGE_PIXELS, r + 1);
+                assert_eq!(bits(&row(&images, r)), bits(&expected), "image {}", r + 1);
             }
         }
     }

@@ -3,7 +3,7 @@
 use super::GradientEngine;
 use super::burn::BurnEngine;
 use super::fused::FusedEngine;
-use crate::data::{Dataset, Split};
+use crate::data::{Dataset, Pixels, Split};
 use crate::device::DeviceKind;
 use crate::model::Weights;
 
@@ -184,5 +184,33 @@ fn fused_switching_between_batches_and_samples_keeps_the_weights() {
         let diff = weights.gap(&one);
         assert!(weights == one, "{threads} threads: weights {diff} away");
         assert_eq!(acc, accuracies, "{threads} threads");
+    }
+}
+
+/// Images given as floats (a student's own, say) train as the same images kept as bytes, to the
+/// bit, on both engines: minibatch steps, a per-sample step and the test accuracy.
+#[test]
+fn images_as_floats_train_as_the_same_bytes_do() {
+    let bytes = small_set(300);
+    let floats = Split {
+        images: Pixels::Floats(bytes.images.to_floats()),
+        labels: bytes.labels.clone(),
+    };
+    let test = small_set(200);
+    let order: Vec<u32> = (0..300).rev().collect();
+    let run = |engine: &mut dyn GradientEngine| {
+        let mut losses: Vec<f32> = order
+            .chunks(100)
+            .map(|batch| engine.step(batch, 0.1).expect("a step"))
+            .collect();
+        losses.push(engine.step(&[7], 0.01).expect("a per-sample step"));
+        let accuracy = engine.accuracy(&test).expect("accuracy");
+        (losses, accuracy, engine.weights().expect("weights"))
+    };
+    let fused = [&bytes, &floats].map(|train| run(&mut FusedEngine::new(Weights::init(7), train)));
+    let burn = [&bytes, &floats].map(|train| run(&mut burn_engine(train)));
+    for [from_bytes, from_floats] in [fused, burn] {
+        assert!(from_bytes == from_floats);
+        assert!(from_bytes.1 > 0.0);
     }
 }

@@ -8,15 +8,15 @@
 //! minibatch epoch in `perf record`. The test set's are listed at each evaluation.
 //!
 //! Each non-zero takes 3 bytes ([`Images`]): its pixel's number, and its value as the byte the
-//! files hold (the network reads `b / 255`). The training set's lists take 27 MB, where they took 72 MB with a
-//! `u32` and an `f32` for each: each kernel of a class takes 50 MB less at its peak (a minibatch
-//! run of the CLI 318 → 267 MB), and a batch's 100 lists of 8 cache lines, not 19, come from the
-//! last-level cache (32 MB on the 2-core Zen 4 EPYC) more often than from memory. There,
+//! files hold (the network reads `b / 255`). The training set's lists take 27 MB, where they took
+//! 72 MB with a `u32` and an `f32` for each: each kernel of a class takes 50 MB less at its peak (a
+//! minibatch run of the CLI 318 → 267 MB), and a batch's 100 lists of 8 cache lines, not 19, come
+//! from the last-level cache (32 MB on the 2-core Zen 4 EPYC) more often than from memory. There,
 //! listing a share's pixels (the pass's first meeting) took 0.028–0.029 s an epoch a core, and
-//! 0.023–0.025 s after; the two builds taking turns, lower quartiles: minibatch 0.340 → 0.334 s
-//! (30 epochs each; in two more runs of 24, 0.3396 → 0.3309 s and 0.3490 → 0.3378 s),
-//! per-epoch 0.324 → 0.320 s (18 each). The per-sample rule, which copies its image out of the
-//! lists, 0.984 → 0.995 s (24 each; medians 1.011 → 1.010 s).
+//! 0.023–0.025 s after; the two builds taking turns, lower quartiles: minibatch 0.340 → 0.334 s (30
+//! epochs each; in two more runs of 24, 0.3396 → 0.3309 s and 0.3490 → 0.3378 s), per-epoch 0.324 →
+//! 0.320 s (18 each). The per-sample rule, which copies its image out of the lists, 0.984 → 0.995 s
+//! (24 each; medians 1.011 → 1.010 s).
 //!
 //! Listing goes 16 pixels at a time with AVX-512 ([`list_byte_pixels_avx512`]), from the bytes
 //! the dataset keeps ([`Pixels::Bytes`]): the 60,000 training images' 9.0 M non-zeros in

@@ -35,6 +35,7 @@ impl Learner {
     /// them when `None`).
     pub fn new(data: &Dataset, config: &TrainingConfig) -> Result<Learner> {
         let train = &data.train;
+        train.check_shape()?;
         config.validate(train.len())?;
         let (device, fallback) = DeviceKind::choose(config.device)?;
         let limited;
@@ -86,6 +87,7 @@ impl Learner {
                 "the test split is empty: accuracy needs at least one image".into(),
             ));
         }
+        test.check_shape()?;
         self.engine.accuracy(test)
     }
 

@@ -87,9 +87,9 @@ pub mod prelude {
     pub use crate::burn::tensor::Device;
     pub use crate::{
         Checkpoint, Comparison, ComparisonConfig, Dataset, Engine, EpochRecord, Figure, History,
-        Learner, LearningRule, LectureLog, Network, Recorder, Run, StopReason, Sweep, SweepConfig,
-        Table, TrainingConfig, TrainingOrder, Weights, compare_rules, per_epoch_for_seconds,
-        seed_table, sweep_batch_sizes, train, train_seeds, train_with,
+        Learner, LearningRule, LectureLog, Network, Pixels, Recorder, Run, StopReason, Sweep,
+        SweepConfig, Table, TrainingConfig, TrainingOrder, Weights, compare_rules,
+        per_epoch_for_seconds, seed_table, sweep_batch_sizes, train, train_seeds, train_with,
     };
     /// What `save` functions return, named so that a cell can write its type:
     /// `let files: Vec<PathBuf> = …`.

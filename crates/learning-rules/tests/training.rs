@@ -3,7 +3,8 @@
 use std::sync::OnceLock;
 
 use learning_rules::{
-    Dataset, Engine, Error, Learner, LearningRule, StopReason, Stopped, TrainingConfig, train,
+    Dataset, Engine, Error, Learner, LearningRule, Pixels, StopReason, Stopped, TrainingConfig,
+    train,
 };
 
 fn mnist() -> &'static Dataset {
@@ -411,6 +412,38 @@ fn divergence_and_a_time_budget_keep_the_run_so_far() {
     );
     assert_eq!(run.history.epochs.len(), 1);
     assert_eq!(run.history.epochs[0].samples, stopped.samples);
+}
+
+/// Images replaced by a student with the wrong number of values are an error that says what is
+/// wrong, for training and for the test split; the same values as floats train.
+#[test]
+fn images_of_the_wrong_size_are_errors_not_panics() {
+    let mut data = mnist().clone();
+    data.train = data.train.first(200).expect("200 samples");
+    data.test = data.test.first(100).expect("100 samples");
+    let config = config(LearningRule::PerMinibatch, 200, 1);
+    let floats = data.train.images.to_floats();
+    data.train.images = Pixels::Floats(floats[..floats.len() - 1].to_vec());
+    let e = Learner::new(&data, &config)
+        .err()
+        .expect("an error")
+        .to_string();
+    assert!(
+        e.contains(
+            "this split has 200 labels but 156799 pixels, where 200 images of 28×28 take 156800"
+        ),
+        "{e}"
+    );
+    data.train.images = Pixels::Floats(floats);
+    let mut learner = Learner::new(&data, &config).expect("a learner");
+    let mut test = data.test.clone();
+    test.labels.push(3);
+    let e = learner.accuracy(&test).unwrap_err().to_string();
+    assert!(
+        e.contains("this split has 101 labels but 78400 pixels"),
+        "{e}"
+    );
+    assert!(learner.accuracy(&data.test).expect("accuracy") > 0.0);
 }
 
 #[test]

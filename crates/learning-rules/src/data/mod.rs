@@ -230,6 +230,22 @@ impl Split {
         self.labels.is_empty()
     }
 
+    /// An error unless the split holds 784 pixels for each label: images replaced by a student
+    /// ([`Pixels::Floats`]) with the wrong number of values are refused before training reads
+    /// them.
+    pub fn check_shape(&self) -> Result<()> {
+        let (pixels, labels) = (self.images.len(), self.len());
+        if pixels == labels * IMAGE_PIXELS {
+            return Ok(());
+        }
+        Err(Error::InvalidConfig(format!(
+            "this split has {labels} labels but {pixels} pixels, where {labels} images of \
+             {IMAGE_SIDE}×{IMAGE_SIDE} take {}: give every image {IMAGE_PIXELS} values, one \
+             label each",
+            labels * IMAGE_PIXELS
+        )))
+    }
+
     /// The 784 pixels of image `i` as the network reads them (in [0, 1] as loaded), or an
     /// error naming the valid range.
     pub fn image(&self, i: usize) -> Result<Vec<f32>> {

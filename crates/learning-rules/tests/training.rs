@@ -434,6 +434,11 @@ fn images_of_the_wrong_size_are_errors_not_panics() {
         ),
         "{e}"
     );
+    let e = data.train.first(10).unwrap_err().to_string();
+    assert!(
+        e.contains("this split has 200 labels but 156799 pixels"),
+        "{e}"
+    );
     data.train.images = Pixels::Floats(floats);
     let mut learner = Learner::new(&data, &config).expect("a learner");
     let mut test = data.test.clone();

@@ -249,6 +249,11 @@ impl Split {
     /// The 784 pixels of image `i` as the network reads them (in [0, 1] as loaded), or an
     /// error naming the valid range.
     pub fn image(&self, i: usize) -> Result<Vec<f32>> {
+        Ok(self.images.values(self.pixels_of(i)?))
+    }
+
+    /// Where image `i`'s pixels are in [`Split::images`], or an error naming the valid range.
+    fn pixels_of(&self, i: usize) -> Result<Range<usize>> {
         let pixels = i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS;
         if i >= self.len() || pixels.end > self.images.len() {
             return Err(Error::InvalidConfig(format!(
@@ -257,7 +262,7 @@ impl Split {
                 self.len().saturating_sub(1)
             )));
         }
-        Ok(self.images.values(pixels))
+        Ok(pixels)
     }
 
     /// Images `indices` as a `len × 784` tensor and their labels, on `device`: a batch in
@@ -266,11 +271,9 @@ impl Split {
         let mut pixels = Vec::with_capacity(indices.len() * IMAGE_PIXELS);
         let mut labels = Vec::with_capacity(indices.len());
         for &i in indices {
-            let i = i as usize;
-            self.image(i)?; // the error for an image that does not exist
             self.images
-                .extend_values(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS, &mut pixels);
-            labels.push(i64::from(self.labels[i]));
+                .extend_values(self.pixels_of(i as usize)?, &mut pixels);
+            labels.push(i64::from(self.labels[i as usize]));
         }
         Ok((
             Tensor::from_data(
@@ -283,6 +286,7 @@ impl Split {
 
     /// The first `n` images, in order: the lecture's "first N samples".
     pub fn first(&self, n: usize) -> Result<Split> {
+        self.check_shape()?;
         if n == 0 || n > self.len() {
             return Err(Error::InvalidConfig(format!(
                 "cannot take the first {n} samples of a split of {}: use 1 to {}",

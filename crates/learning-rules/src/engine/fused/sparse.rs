@@ -145,7 +145,7 @@ impl Images {
     /// The non-zeros of `rows`, rows of bytes of at most 65,536 columns. The vector
     /// instructions list as much of each row as they can (all of an MNIST image's, with
     /// AVX-512), the loop the rest.
-    pub(super) fn set_byte_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [u8]>, simd: Simd) {
+    fn set_byte_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [u8]>, simd: Simd) {
         let mut bytes = match std::mem::take(&mut self.value) {
             Values::Bytes(bytes) => bytes,
             Values::Floats(_) => Vec::new(),
@@ -187,12 +187,14 @@ impl Images {
         self.value = Values::Floats(floats);
     }
 
+    /// No image yet.
     fn start_rows(&mut self) {
         self.start.clear();
         self.start.push(0);
         self.pixel.clear();
     }
 
+    /// Refuses rows too wide for [`Images::pixel`]'s 16-bit numbers.
     fn check_width(width: usize) {
         assert!(
             width <= 1 << 16,

@@ -142,64 +142,58 @@ impl Images {
         }
     }
 
-    /// The non-zeros of `rows`, rows of bytes of at most 65,536 columns. The vector
-    /// instructions list as much of each row as they can (all of an MNIST image's, with
-    /// AVX-512), the loop the rest.
+    /// The non-zeros of `rows`, rows of bytes. The vector instructions list as much of each row
+    /// as they can (all of an MNIST image's, with AVX-512), the loop the rest.
     fn set_byte_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [u8]>, simd: Simd) {
         let mut bytes = match std::mem::take(&mut self.value) {
             Values::Bytes(bytes) => bytes,
             Values::Floats(_) => Vec::new(),
         };
-        bytes.clear();
-        self.start_rows();
-        for row in rows {
-            Images::check_width(row.len());
-            let listed = simd.list_byte_pixels(row, &mut self.pixel, &mut bytes);
-            for (j, &b) in row.iter().enumerate().skip(listed) {
-                if b != 0 {
-                    self.pixel.push(j as u16);
-                    bytes.push(b);
-                }
-            }
-            self.start.push(self.pixel.len());
-        }
+        self.list_rows(rows, &mut bytes, |row, pixel, bytes| {
+            simd.list_byte_pixels(row, pixel, bytes)
+        });
         self.value = Values::Bytes(bytes);
     }
 
-    /// The non-zeros of `rows`, dense rows of at most 65,536 columns, their values as they are.
+    /// The non-zeros of `rows`, dense rows, their values as they are.
     pub(super) fn set_rows<'r>(&mut self, rows: impl Iterator<Item = &'r [f32]>) {
         let mut floats = match std::mem::take(&mut self.value) {
             Values::Floats(floats) => floats,
             Values::Bytes(_) => Vec::new(),
         };
-        floats.clear();
-        self.start_rows();
+        self.list_rows(rows, &mut floats, |_, _, _| 0);
+        self.value = Values::Floats(floats);
+    }
+
+    /// The non-zeros of `rows` (at most 65,536 columns each), in place of the images listed
+    /// before, their values into `values`: as many of each row's pixels as `vector` lists (it
+    /// returns how many it went through), the loop the rest.
+    fn list_rows<'r, T: Copy + Default + PartialEq + 'r>(
+        &mut self,
+        rows: impl Iterator<Item = &'r [T]>,
+        values: &mut Vec<T>,
+        mut vector: impl FnMut(&[T], &mut Vec<u16>, &mut Vec<T>) -> usize,
+    ) {
+        self.start.clear();
+        self.start.push(0);
+        self.pixel.clear();
+        values.clear();
         for row in rows {
-            Images::check_width(row.len());
-            for (j, &v) in row.iter().enumerate() {
-                if v != 0.0 {
+            assert!(
+                row.len() <= 1 << 16,
+                "rows of {} pixels: pixels are numbered in 16 bits",
+                row.len()
+            );
+            let listed = vector(row, &mut self.pixel, values);
+            for (j, &v) in row.iter().enumerate().skip(listed) {
+                // Zero is the default of `u8` and `f32`; -0.0 equals it, NaN does not.
+                if v != T::default() {
                     self.pixel.push(j as u16);
-                    floats.push(v);
+                    values.push(v);
                 }
             }
             self.start.push(self.pixel.len());
         }
-        self.value = Values::Floats(floats);
-    }
-
-    /// No image yet.
-    fn start_rows(&mut self) {
-        self.start.clear();
-        self.start.push(0);
-        self.pixel.clear();
-    }
-
-    /// Refuses rows too wide for [`Images::pixel`]'s 16-bit numbers.
-    fn check_width(width: usize) {
-        assert!(
-            width <= 1 << 16,
-            "rows of {width} pixels: pixels are numbered in 16 bits"
-        );
     }
 
     /// How many images.
